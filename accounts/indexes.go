@@ -1,0 +1,51 @@
+package accounts
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// EnsureIndexes creates the indexes the store's queries need on MongoDB; it is
+// idempotent and returns the database's error if one cannot be built. The embedded
+// store accepts them too (and enforces the unique one) though it only speeds up
+// {_id} lookups, which is why the hot paths use nothing else.
+func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
+	defer wrap(&err, "accounts.Store.EnsureIndexes")
+	// The usernames collection already makes usernames unique through its _id; the
+	// unique index on users.username is a second guard should a claim ever be
+	// repaired wrongly.
+	userIdx := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetName("username_unique").SetUnique(true)},
+		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "username", Value: 1}}, Options: options.Index().SetName("org_username")},
+	}
+	if err := createIndexes(ctx, s.users, userIdx); err != nil {
+		return err
+	}
+	// Sessions are found by user when a password changes or an account is disabled,
+	// and by time by DeleteExpiredSessions (no TTL indexes on the embedded store).
+	sessionIdx := []mongo.IndexModel{
+		{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")},
+		{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
+		{Keys: bson.D{{Key: "last_seen", Value: 1}}, Options: options.Index().SetName("last_seen")},
+	}
+	if err := createIndexes(ctx, s.sessions, sessionIdx); err != nil {
+		return err
+	}
+	failureIdx := []mongo.IndexModel{{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")}}
+	return createIndexes(ctx, s.failures, failureIdx)
+}
+
+// createIndexes creates one index at a time: on the embedded store (FerretDB 1.24)
+// a createIndexes command listing two or more indexes that already exist drops the
+// connection, which would make every restart fail.
+func createIndexes(ctx context.Context, c *mongo.Collection, models []mongo.IndexModel) error {
+	for _, m := range models {
+		if _, err := c.Indexes().CreateOne(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// ErrContention reports that an append lost the race for the next seq too many times
+// in a row to other writers of the same organization's chain.
+var ErrContention = errors.New("audit: too many concurrent appends")
+
+// Log is the access log of every organization in one database. It is safe for
+// concurrent use, and several Logs (one per server replica) may share a database: the
+// database's unique _id decides who gets each seq.
+type Log struct {
+	entries *mongo.Collection // audit: one document per entry, _id "<org>:<seq>"
+	heads   *mongo.Collection // audit_heads: {_id: org, seq, hash} of a recent last entry
+	now     func() time.Time
+
+	mu   sync.Mutex
+	orgs map[string]*chain
+}
+
+// chain is what this process knows of one organization's chain. Its token (a
+// one-slot channel rather than a mutex, so that waiting honours ctx) serializes this
+// process's appends to the chain: they would only collide in the database otherwise.
+type chain struct {
+	token chan struct{}
+	known bool   // seq and hash below were read or written by this process
+	seq   int64  // a seq that exists (0: none), possibly no longer the last
+	hash  string // the hash of entry seq
+}
+
+// head is the audit_heads document. It is a hint that may lag behind the chain (after a
+// crash between an entry's insert and the head's update, or two replicas updating it
+// at once), never run ahead of it; its seq and hash always belong together.
+type head struct {
+	Org  string `bson:"_id"`
+	Seq  int64  `bson:"seq"`
+	Hash string `bson:"hash"`
+}
+
+// stored is an entry as a document.
+type stored struct {
+	ID    string `bson:"_id"`
+	Entry `bson:",inline"`
+}
+
+// NewLog returns the access log kept in db; now (time.Now when nil) stamps entries.
+func NewLog(db *mongo.Database, now func() time.Time) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	return &Log{
+		entries: db.Collection("audit"),
+		heads:   db.Collection("audit_heads"),
+		now:     now,
+		orgs:    make(map[string]*chain),
+	}
+}
+
+// EnsureIndexes creates the indexes that listing and verifying use on MongoDB (the
+// embedded store scans regardless); it is idempotent and returns the database's error.
+func (l *Log) EnsureIndexes(ctx context.Context) (err error) {
+	defer wrap(&err, "audit.Log.EnsureIndexes")
+	_, err = l.entries.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "seq", Value: 1}},
+			Options: options.Index().SetName("org_seq").SetUnique(true)},
+		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "time", Value: -1}},
+			Options: options.Index().SetName("org_time")},
+		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "actor", Value: 1}, {Key: "seq", Value: -1}},
+			Options: options.Index().SetName("org_actor_seq")},
+	})
+	return err
+}
+
+// Orgs returns the organizations that have a chain, sorted, for verifying them all;
+// it returns the database's error.
+func (l *Log) Orgs(ctx context.Context) (orgs []string, err error) {
+	defer wrap(&err, "audit.Log.Orgs")
+	// audit_heads holds one small document per organization, so a scan is cheap.
+	cur, err := l.heads.Find(ctx, bson.D{},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	orgs = []string{}
+	for cur.Next(ctx) {
+		var h head
+		if err := cur.Decode(&h); err != nil {
+			return nil, err
+		}
+		orgs = append(orgs, h.Org)
+	}
+	return orgs, cur.Err()
+}
+
+// chainOf returns this process's state of org's chain, creating it on first use.
+func (l *Log) chainOf(org string) *chain {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.orgs[org]
+	if !ok {
+		c = &chain{token: make(chan struct{}, 1)}
+		l.orgs[org] = c
+	}
+	return c
+}
+
+// wrap labels *errp with the method that failed, once per method.
+func wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+	}
+}

@@ -1,0 +1,249 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"registro/database/dbtest"
+)
+
+// now has a sub-millisecond part on purpose: BSON datetimes keep whole milliseconds.
+var now = time.Date(2026, 5, 14, 10, 0, 0, 123_456_789, time.UTC)
+
+// caseFixture is one case document and the facts AllowsCase sees for it.
+type caseFixture struct {
+	id    string
+	facts CaseFacts
+	// noConsent leaves the consent sub-document out, as in a case stored before
+	// consent was recorded.
+	noConsent bool
+}
+
+func grant(user string, d time.Duration) Grant {
+	return Grant{User: user, ExpiresAt: now.Add(d)}
+}
+
+// othersGrants returns n open grants to other lawyers.
+func othersGrants(n int) []Grant {
+	var gs []Grant
+	for i := range n {
+		gs = append(gs, grant(fmt.Sprintf("u-other%d", i), 24*time.Hour))
+	}
+	return gs
+}
+
+// caseFixtures cover every situation the rules distinguish. Granted cases are recorded
+// by the coordinator so that they stay out of the outreach workers' answers.
+var caseFixtures = []caseFixture{
+	{id: "own", facts: CaseFacts{Org: "org-a", RecordedBy: "u-out1", LegalConsent: true}},
+	{id: "other-worker", facts: CaseFacts{Org: "org-a", RecordedBy: "u-out2"}},
+	{id: "other-org", facts: CaseFacts{Org: "org-b", RecordedBy: "u-out1"}},
+	{id: "other-org-granted", facts: CaseFacts{Org: "org-b", RecordedBy: "u-coordb", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", 24*time.Hour)}}},
+	{id: "granted", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", 24*time.Hour)}}},
+	{id: "expired", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", -time.Hour)}}},
+	// The $elemMatch trap: u-legal's grant is expired, u-legal2's is open.
+	{id: "elem-trap", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", -time.Hour), grant("u-legal2", 24*time.Hour)}}},
+	{id: "no-consent", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: false,
+		Grants: []Grant{grant("u-legal", 24*time.Hour)}}},
+	{id: "no-consent-field", noConsent: true, facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord",
+		Grants: []Grant{grant("u-legal", 24*time.Hour)}}},
+	// Expires 300µs after now, within now's millisecond: closed, as the database sees it.
+	{id: "same-ms", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", 300*time.Microsecond)}}},
+	{id: "next-ms", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", time.Millisecond)}}},
+	{id: "expires-now", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-legal", 0)}}},
+	{id: "granted-to-worker", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: []Grant{grant("u-out1", 24*time.Hour)}}},
+	// Only the first MaxGrants grants count, in AllowsCase as in CaseFilter.
+	{id: "last-counted-grant", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: append(othersGrants(MaxGrants-1), grant("u-legal", 24*time.Hour))}},
+	{id: "uncounted-grant", facts: CaseFacts{Org: "org-a", RecordedBy: "u-coord", LegalConsent: true,
+		Grants: append(othersGrants(MaxGrants), grant("u-legal", 24*time.Hour))}},
+	// A case without an organization must never match a subject without one.
+	{id: "orphan", facts: CaseFacts{}},
+}
+
+var orgA = []string{"elem-trap", "expired", "expires-now", "granted", "granted-to-worker",
+	"last-counted-grant", "next-ms", "no-consent", "no-consent-field", "other-worker", "own",
+	"same-ms", "uncounted-grant"}
+
+var allCases = []string{"elem-trap", "expired", "expires-now", "granted", "granted-to-worker",
+	"last-counted-grant", "next-ms", "no-consent", "no-consent-field", "orphan", "other-org",
+	"other-org-granted", "other-worker", "own", "same-ms", "uncounted-grant"}
+
+func (c caseFixture) doc() bson.D {
+	grants := bson.A{}
+	for _, g := range c.facts.Grants {
+		grants = append(grants, bson.D{
+			{Key: "user", Value: g.User},
+			{Key: "granted_by", Value: "u-coord"},
+			{Key: "expires_at", Value: g.ExpiresAt},
+		})
+	}
+	d := bson.D{
+		{Key: "_id", Value: c.id},
+		{Key: "org", Value: c.facts.Org},
+		{Key: "recorded_by", Value: c.facts.RecordedBy},
+	}
+	if !c.noConsent {
+		d = append(d, bson.E{Key: "consent", Value: bson.D{
+			{Key: "statistics", Value: true},
+			{Key: "legal_sharing", Value: c.facts.LegalConsent},
+		}})
+	}
+	return append(d, bson.E{Key: "grants", Value: grants})
+}
+
+// scopeCases are the subjects and scopes checked against the store: each role's own
+// scopes for case read, and combinations no role has today, to exercise $or.
+type scopeCase struct {
+	name   string
+	sub    Subject
+	action string  // ask the Authorizer for case/action, or
+	scopes []Scope // use these scopes when action is empty
+	want   []string
+}
+
+var scopeCases = []scopeCase{
+	{name: "OutreachOwnCases", sub: Subject{"u-out1", "org-a", "outreach"}, action: "read", want: []string{"own"}},
+	{name: "OutreachOtherWorker", sub: Subject{"u-out2", "org-a", "outreach"}, action: "update", want: []string{"other-worker"}},
+	{name: "CoordinatorOrgA", sub: Subject{"u-coord", "org-a", "coordinator"}, action: "read", want: orgA},
+	{name: "CoordinatorOrgB", sub: Subject{"u-coordb", "org-b", "coordinator"}, action: "erase", want: []string{"other-org", "other-org-granted"}},
+	{name: "LegalGranted", sub: Subject{"u-legal", "org-a", "legal"}, action: "read", want: []string{"granted", "last-counted-grant", "next-ms"}},
+	{name: "LegalElemMatchTrap", sub: Subject{"u-legal2", "org-a", "legal"}, action: "followup", want: []string{"elem-trap"}},
+	{name: "LegalOtherOrg", sub: Subject{"u-legalb", "org-b", "legal"}, action: "read", want: nil},
+	{name: "LegalCannotUpdate", sub: Subject{"u-legal", "org-a", "legal"}, action: "update", want: nil},
+	{name: "AdvocateNone", sub: Subject{"u-adv", "org-a", "advocate"}, action: "read", want: nil},
+	{name: "AuditorNone", sub: Subject{"u-aud", "org-a", "auditor"}, action: "read", want: nil},
+	{name: "AdminNone", sub: Subject{"u-admin", "org-a", "admin"}, action: "read", want: nil},
+	{name: "OwnOrGranted", sub: Subject{"u-out1", "org-a", "outreach"},
+		scopes: []Scope{ScopeOwn, ScopeGranted}, want: []string{"granted-to-worker", "own"}},
+	{name: "OrgOwnGrantedRepeated", sub: Subject{"u-legal", "org-a", "legal"},
+		scopes: []Scope{ScopeGranted, ScopeOrg, ScopeOwn, ScopeOrg}, want: orgA},
+	{name: "All", sub: Subject{"u-admin", "org-a", "admin"}, scopes: []Scope{ScopeOwn, ScopeAll}, want: allCases},
+	{name: "NoScopes", sub: Subject{"u-coord", "org-a", "coordinator"}, scopes: []Scope{}, want: nil},
+	{name: "UnknownScope", sub: Subject{"u-coord", "org-a", "coordinator"}, scopes: []Scope{"bogus"}, want: nil},
+	{name: "SubjectWithoutOrg", sub: Subject{"", "", "coordinator"},
+		scopes: []Scope{ScopeOrg, ScopeOwn, ScopeGranted}, want: nil},
+	{name: "SubjectWithoutUser", sub: Subject{"", "org-a", "coordinator"},
+		scopes: []Scope{ScopeOwn, ScopeGranted}, want: nil},
+}
+
+func (sc scopeCase) resolve(tb testing.TB, a *Authorizer) []Scope {
+	tb.Helper()
+	if sc.action == "" {
+		return sc.scopes
+	}
+	scopes, err := a.Scopes(sc.sub, "case", sc.action)
+	if err != nil {
+		tb.Fatalf("Scopes: %v", err)
+	}
+	return scopes
+}
+
+// allowed lists the fixtures AllowsCase accepts, from the facts in memory (times not
+// rounded to milliseconds), in id order.
+func allowed(scopes []Scope, sub Subject) []string {
+	var ids []string
+	for _, c := range caseFixtures {
+		if AllowsCase(scopes, sub, c.facts, now) {
+			ids = append(ids, c.id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestAllowsCase(t *testing.T) {
+	a := mustNew(t)
+	for _, sc := range scopeCases {
+		t.Run(sc.name, func(t *testing.T) {
+			got := allowed(sc.resolve(t, a), sc.sub)
+			if diff := cmp.Diff(sc.want, got); diff != "" {
+				t.Errorf("AllowsCase accepts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestCaseFilterOnStore runs every filter on the real store (the embedded FerretDB, or
+// MongoDB when MONGODB_URI is set) and checks that it selects exactly the cases
+// AllowsCase accepts: a list must never show a case a direct read would refuse, nor
+// hide one it would allow.
+func TestCaseFilterOnStore(t *testing.T) {
+	a := mustNew(t)
+	db := dbtest.New(t)
+	ctx := context.Background()
+	coll := db.Collection("cases")
+	var docs []any
+	for _, c := range caseFixtures {
+		docs = append(docs, c.doc())
+	}
+	if _, err := coll.InsertMany(ctx, docs); err != nil {
+		t.Fatalf("InsertMany: %v", err)
+	}
+	for _, sc := range scopeCases {
+		t.Run(sc.name, func(t *testing.T) {
+			scopes := sc.resolve(t, a)
+			filter := CaseFilter(scopes, sc.sub, now)
+			cur, err := coll.Find(ctx, filter)
+			if err != nil {
+				t.Fatalf("Find(%v): %v", filter, err)
+			}
+			var found []struct {
+				ID string `bson:"_id"`
+			}
+			if err := cur.All(ctx, &found); err != nil {
+				t.Fatalf("Find(%v): %v", filter, err)
+			}
+			var got []string
+			for _, f := range found {
+				got = append(got, f.ID)
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(sc.want, got); diff != "" {
+				t.Errorf("Find(%v) (-want +got):\n%s", filter, diff)
+			}
+			if diff := cmp.Diff(allowed(scopes, sc.sub), got); diff != "" {
+				t.Errorf("Find(%v) disagrees with AllowsCase (-AllowsCase +Find):\n%s", filter, diff)
+			}
+		})
+	}
+}
+
+func TestCaseFilterShape(t *testing.T) {
+	sub := Subject{"u-1", "org-a", "coordinator"}
+	tests := []struct {
+		name   string
+		scopes []Scope
+		want   bson.D
+	}{
+		{"NoScopes", nil, bson.D{{Key: "_id", Value: bson.D{{Key: "$exists", Value: false}}}}},
+		{"Org", []Scope{ScopeOrg}, bson.D{{Key: "org", Value: "org-a"}}},
+		{"OrgTwice", []Scope{ScopeOrg, ScopeOrg}, bson.D{{Key: "org", Value: "org-a"}}},
+		{"All", []Scope{ScopeOrg, ScopeAll}, bson.D{}},
+		{"OrgOrOwn", []Scope{ScopeOrg, ScopeOwn}, bson.D{{Key: "$or", Value: bson.A{
+			bson.D{{Key: "org", Value: "org-a"}},
+			bson.D{{Key: "org", Value: "org-a"}, {Key: "recorded_by", Value: "u-1"}},
+		}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, CaseFilter(tt.scopes, sub, now)); diff != "" {
+				t.Errorf("CaseFilter (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,169 @@
+package keys
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"registro/database/dbtest"
+)
+
+func mustKey(tb testing.TB) []byte {
+	tb.Helper()
+	k, err := NewDataKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+func TestSealOpen(t *testing.T) {
+	key := mustKey(t)
+	sealed, err := Seal(key, []byte("me golpearon en la comisaría"), []byte("case-1|narrative"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("golpearon")) {
+		t.Fatal("sealed value contains the plaintext")
+	}
+	tampered := bytes.Clone(sealed)
+	tampered[len(tampered)-1] ^= 1
+	tests := []struct {
+		name   string
+		key    []byte
+		sealed []byte
+		aad    string
+		want   error
+	}{
+		{"OK", key, sealed, "case-1|narrative", nil},
+		{"ErrOtherCase", key, sealed, "case-2|narrative", ErrDecrypt},
+		{"ErrOtherField", key, sealed, "case-1|contact", ErrDecrypt},
+		{"ErrTampered", key, tampered, "case-1|narrative", ErrDecrypt},
+		{"ErrOtherKey", mustKey(t), sealed, "case-1|narrative", ErrDecrypt},
+		{"ErrTruncated", key, sealed[:10], "case-1|narrative", ErrDecrypt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pt, err := Open(tt.key, tt.sealed, []byte(tt.aad))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err == nil && string(pt) != "me golpearon en la comisaría" {
+				t.Fatalf("plaintext = %q", pt)
+			}
+		})
+	}
+	again, _ := Seal(key, []byte("me golpearon en la comisaría"), []byte("case-1|narrative"))
+	if bytes.Equal(again, sealed) {
+		t.Fatal("two seals of one plaintext are equal: nonce reuse")
+	}
+}
+
+func TestParseRing(t *testing.T) {
+	k1 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	k2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	tests := []struct {
+		name, text, active, err string
+	}{
+		{"OK", "# comment\nk2:" + k2 + "\nk1:" + k1 + "\n", "k2", ""},
+		{"OKSemicolons", "k1:" + k1 + ";k2:" + k2, "k1", ""},
+		{"ErrEmpty", "# nothing\n", "", "no key"},
+		{"ErrShortKey", "k1:AAAA", "", "32 bytes"},
+		{"ErrNoID", k1, "", "id:base64"},
+		{"ErrDuplicate", "k1:" + k1 + "\nk1:" + k2, "", "twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRing(tt.text)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want it to mention %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ActiveID() != tt.active {
+				t.Fatalf("active = %s, want %s", r.ActiveID(), tt.active)
+			}
+		})
+	}
+}
+
+func TestRingRotation(t *testing.T) {
+	k1 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	k2 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32))
+	old, _ := ParseRing("k1:" + k1)
+	dk := mustKey(t)
+	w, err := old.Wrap(dk, []byte("case-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := ParseRing("k2:" + k2 + "\nk1:" + k1)
+	got, err := rotated.Unwrap(w, []byte("case-1"))
+	if err != nil || !bytes.Equal(got, dk) {
+		t.Fatalf("unwrap after rotation: %v", err)
+	}
+	if w2, _ := rotated.Wrap(dk, []byte("case-1")); w2.KEK != "k2" {
+		t.Fatalf("new wraps use %s, want k2", w2.KEK)
+	}
+	gone, _ := ParseRing("k2:" + k2)
+	if _, err := gone.Unwrap(w, []byte("case-1")); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("err = %v, want ErrUnknownKey", err)
+	}
+	if _, err := rotated.Unwrap(w, []byte("case-2")); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("err = %v, want ErrDecrypt", err)
+	}
+}
+
+func TestLoadRingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys", "kek")
+	r, created, err := LoadRingFile(path, filepath.Join(dir, "data"))
+	if err != nil || !created {
+		t.Fatalf("first load: created=%v err=%v", created, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+	r2, created, err := LoadRingFile(path, filepath.Join(dir, "data"))
+	if err != nil || created {
+		t.Fatalf("second load: created=%v err=%v", created, err)
+	}
+	w, _ := r.Wrap([]byte("0123456789abcdef0123456789abcdef"), nil)
+	if _, err := r2.Unwrap(w, nil); err != nil {
+		t.Fatalf("reloaded ring cannot unwrap: %v", err)
+	}
+	if _, _, err := LoadRingFile(filepath.Join(dir, "data", "kek"), filepath.Join(dir, "data")); err == nil || !strings.Contains(err.Error(), "inside the data directory") {
+		t.Fatalf("key inside data dir: err = %v", err)
+	}
+	_ = os.Chmod(path, 0o644)
+	if _, _, err := LoadRingFile(path, ""); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("world-readable key file: err = %v", err)
+	}
+}
+
+func TestOrgKeysPseudonym(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	ring, _ := ParseRing("k1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+	a, err := NewOrgKeys(db.Database, ring).Pseudonym(ctx, "LIM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewOrgKeys(db.Database, ring).Pseudonym(ctx, "LIM")
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("second instance got another key (err %v)", err)
+	}
+	c, _ := NewOrgKeys(db.Database, ring).Pseudonym(ctx, "CAL")
+	if bytes.Equal(a, c) {
+		t.Fatal("two organizations share a pseudonym key")
+	}
+}

@@ -1,0 +1,80 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// OrgKeys gives each organization its pseudonym key: random, created on first use,
+// stored wrapped by the KEK in the org_keys collection, and never rotated (a new key
+// would give the same survivor a new pseudonym).
+type OrgKeys struct {
+	coll  *mongo.Collection
+	ring  *Ring
+	mu    sync.Mutex
+	cache map[string][]byte
+}
+
+type orgKeyDoc struct {
+	Org       string  `bson:"_id"`
+	Pseudonym Wrapped `bson:"pseudonym"`
+}
+
+// NewOrgKeys returns the pseudonym keys stored in db, wrapped by ring.
+func NewOrgKeys(db *mongo.Database, ring *Ring) *OrgKeys {
+	return &OrgKeys{coll: db.Collection("org_keys"), ring: ring, cache: make(map[string][]byte)}
+}
+
+// Pseudonym returns org's pseudonym key, creating it when the organization has none.
+// Two processes creating it at once agree on one key: the insert that loses re-reads.
+func (k *OrgKeys) Pseudonym(ctx context.Context, org string) (_ []byte, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("keys.OrgKeys.Pseudonym(%s): %w", org, err)
+		}
+	}()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if key, ok := k.cache[org]; ok {
+		return key, nil
+	}
+	aad := []byte("pseudonym:" + org)
+	var doc orgKeyDoc
+	err = k.coll.FindOne(ctx, bson.D{{Key: "_id", Value: org}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		if err := k.create(ctx, org, aad); err != nil {
+			return nil, err
+		}
+		err = k.coll.FindOne(ctx, bson.D{{Key: "_id", Value: org}}).Decode(&doc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	key, err := k.ring.Unwrap(doc.Pseudonym, aad)
+	if err != nil {
+		return nil, err
+	}
+	k.cache[org] = key
+	return key, nil
+}
+
+func (k *OrgKeys) create(ctx context.Context, org string, aad []byte) error {
+	fresh, err := NewDataKey()
+	if err != nil {
+		return err
+	}
+	w, err := k.ring.Wrap(fresh, aad)
+	if err != nil {
+		return err
+	}
+	_, err = k.coll.InsertOne(ctx, orgKeyDoc{Org: org, Pseudonym: w})
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package keys
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Ring holds the key-encryption keys. The first key is the active one, used to wrap
+// new data keys; the others still unwrap keys wrapped before a rotation.
+type Ring struct {
+	active string
+	keys   map[string][]byte
+}
+
+// Wrapped is a data key encrypted under a KEK, named by the KEK's id so the KEK can
+// rotate.
+type Wrapped struct {
+	KEK string `bson:"kek"`
+	Key []byte `bson:"key"`
+}
+
+var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// ParseRing reads keys written one per line as "id:base64" (blank lines and lines
+// starting with # are ignored); the first key is active. It returns an error naming the
+// line when a key is malformed, not 32 bytes, or an id repeats.
+func ParseRing(text string) (*Ring, error) {
+	r := &Ring{keys: make(map[string][]byte)}
+	for i, line := range strings.FieldsFunc(text, func(c rune) bool { return c == '\n' || c == ';' }) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, enc, ok := strings.Cut(line, ":")
+		if !ok || !keyIDPattern.MatchString(id) {
+			return nil, fmt.Errorf("key %d: want \"id:base64\" with an id of letters, digits, _ or -", i+1)
+		}
+		k, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil || len(k) != KeySize {
+			return nil, fmt.Errorf("key %q: want %d bytes in standard base64", id, KeySize)
+		}
+		if _, dup := r.keys[id]; dup {
+			return nil, fmt.Errorf("key %q appears twice", id)
+		}
+		r.keys[id] = k
+		if r.active == "" {
+			r.active = id
+		}
+	}
+	if r.active == "" {
+		return nil, errors.New("no key found")
+	}
+	return r, nil
+}
+
+// LoadRingFile reads the key file at path, creating it with one new random key (mode
+// 0600, in a directory of mode 0700) when it does not exist. It refuses a path inside
+// dataDir, since a copy of the data alone must decrypt nothing. created reports whether
+// a new file was written.
+func LoadRingFile(path, dataDir string) (r *Ring, created bool, err error) {
+	if inside(path, dataDir) {
+		return nil, false, fmt.Errorf("key file %s is inside the data directory %s: keep it elsewhere so a copy of the data alone decrypts nothing", path, dataDir)
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := writeNewRing(path); err != nil {
+			return nil, false, err
+		}
+		created = true
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("key file %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("key file %s is readable by other accounts (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	}
+	r, err = ParseRing(string(b))
+	if err != nil {
+		return nil, false, fmt.Errorf("key file %s: %w", path, err)
+	}
+	return r, created, nil
+}
+
+func writeNewRing(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("key file %s: %w", path, err)
+	}
+	k := make([]byte, KeySize)
+	if _, err := rand.Read(k); err != nil {
+		return fmt.Errorf("keys: random: %w", err)
+	}
+	content := "# Registro key-encryption keys: back this file up apart from the data.\n" +
+		"# Without it no narrative, contact or note can be read.\nk1:" + base64.StdEncoding.EncodeToString(k) + "\n"
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("key file %s: %w", path, err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("key file %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func inside(path, dir string) bool {
+	if dir == "" {
+		return false
+	}
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// ActiveID names the key that wraps new data keys.
+func (r *Ring) ActiveID() string { return r.active }
+
+// Wrap encrypts a data key under the active KEK, bound to aad.
+func (r *Ring) Wrap(dataKey, aad []byte) (Wrapped, error) {
+	b, err := Seal(r.keys[r.active], dataKey, aad)
+	if err != nil {
+		return Wrapped{}, err
+	}
+	return Wrapped{KEK: r.active, Key: b}, nil
+}
+
+// Unwrap decrypts a wrapped data key; it returns ErrUnknownKey when the ring lacks the
+// KEK named, and ErrDecrypt when the wrapped key or aad was altered.
+func (r *Ring) Unwrap(w Wrapped, aad []byte) ([]byte, error) {
+	kek, ok := r.keys[w.KEK]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownKey, w.KEK)
+	}
+	return Open(kek, w.Key, aad)
+}
