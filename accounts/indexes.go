@@ -6,6 +6,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"registro/database"
 )
 
 // EnsureIndexes creates the indexes the store's queries need on MongoDB; it is
@@ -21,7 +23,7 @@ func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
 		{Keys: bson.D{{Key: "username", Value: 1}}, Options: options.Index().SetName("username_unique").SetUnique(true)},
 		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "username", Value: 1}}, Options: options.Index().SetName("org_username")},
 	}
-	if err := createIndexes(ctx, s.users, userIdx); err != nil {
+	if err := database.CreateIndexes(ctx, s.users, userIdx...); err != nil {
 		return err
 	}
 	// Sessions are found by user when a password changes or an account is disabled,
@@ -31,21 +33,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
 		{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires_at")},
 		{Keys: bson.D{{Key: "last_seen", Value: 1}}, Options: options.Index().SetName("last_seen")},
 	}
-	if err := createIndexes(ctx, s.sessions, sessionIdx); err != nil {
+	if err := database.CreateIndexes(ctx, s.sessions, sessionIdx...); err != nil {
 		return err
 	}
 	failureIdx := []mongo.IndexModel{{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")}}
-	return createIndexes(ctx, s.failures, failureIdx)
-}
-
-// createIndexes creates one index at a time: on the embedded store (FerretDB 1.24)
-// a createIndexes command listing two or more indexes that already exist drops the
-// connection, which would make every restart fail.
-func createIndexes(ctx context.Context, c *mongo.Collection, models []mongo.IndexModel) error {
-	for _, m := range models {
-		if _, err := c.Indexes().CreateOne(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return database.CreateIndexes(ctx, s.failures, failureIdx...)
 }

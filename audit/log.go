@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"registro/database"
 )
 
 // ErrContention reports that an append lost the race for the next seq too many times
@@ -70,15 +72,14 @@ func NewLog(db *mongo.Database, now func() time.Time) *Log {
 // embedded store scans regardless); it is idempotent and returns the database's error.
 func (l *Log) EnsureIndexes(ctx context.Context) (err error) {
 	defer wrap(&err, "audit.Log.EnsureIndexes")
-	_, err = l.entries.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "seq", Value: 1}},
+	return database.CreateIndexes(ctx, l.entries,
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "seq", Value: 1}},
 			Options: options.Index().SetName("org_seq").SetUnique(true)},
-		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "time", Value: -1}},
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "time", Value: -1}},
 			Options: options.Index().SetName("org_time")},
-		{Keys: bson.D{{Key: "org", Value: 1}, {Key: "actor", Value: 1}, {Key: "seq", Value: -1}},
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "actor", Value: 1}, {Key: "seq", Value: -1}},
 			Options: options.Index().SetName("org_actor_seq")},
-	})
-	return err
+	)
 }
 
 // Orgs returns the organizations that have a chain, sorted, for verifying them all;

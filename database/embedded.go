@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -20,6 +21,9 @@ type embeddedStore struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 }
+
+// startMu serializes ferretdb.New, which writes a package variable of FerretDB's.
+var startMu sync.Mutex
 
 // maxSocketPath is the longest unix socket path Linux accepts, less the terminator.
 const maxSocketPath = 107
@@ -61,12 +65,14 @@ func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (_ *emb
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	startMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + sqliteDir + "/",
 		Logger:    slog.New(&storeLogHandler{next: logger.Handler()}),
 	})
+	startMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("database: start embedded store: %w", err)
 	}

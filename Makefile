@@ -1,0 +1,28 @@
+# Registro: `make run` starts the server on the embedded store; `make test` runs every
+# test (vet, formatting, the race detector included).
+GO      ?= go
+BIN     := bin/registro
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build run test lint bench clean
+
+build:
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/registro
+
+run: build
+	./$(BIN) serve
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# Benchmarks of the case store and authorization; figures go to docs/benchmarks.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 60m ./cases/ ./authz/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,129 @@
+package cases
+
+import (
+	"fmt"
+	"time"
+
+	"registro/keys"
+)
+
+// caseDoc is a case as stored: the narrative, contact and follow-up notes sealed under
+// the case's own data key, which is itself wrapped by the key-encryption key.
+type caseDoc struct {
+	ID           string        `bson:"_id"`
+	Ref          string        `bson:"ref"`
+	Org          string        `bson:"org"`
+	Subject      string        `bson:"subject"`
+	Incident     Incident      `bson:"incident"`
+	Perpetrators []string      `bson:"perpetrators"`
+	Violations   []string      `bson:"violations"`
+	Survivor     Survivor      `bson:"survivor"`
+	Consent      Consent       `bson:"consent"`
+	Narrative    []byte        `bson:"narrative"`
+	Contact      []byte        `bson:"contact"`
+	Response     Response      `bson:"response"`
+	Followups    []followupDoc `bson:"followups"`
+	Grants       []Grant       `bson:"grants"`
+	RecordedBy   string        `bson:"recorded_by"`
+	RecordedAt   time.Time     `bson:"recorded_at"`
+	UpdatedAt    time.Time     `bson:"updated_at"`
+	Version      int64         `bson:"version"`
+	Period       Period        `bson:"period"`
+	Key          *keys.Wrapped `bson:"key"`
+	// Erased marks a tombstone: the data key and every sensitive field are gone, and
+	// only what keeps the reference sequence explainable remains.
+	Erased *Erasure `bson:"erased,omitempty"`
+}
+
+type followupDoc struct {
+	ID         string    `bson:"id"`
+	Date       string    `bson:"date"`
+	Note       []byte    `bson:"note"`
+	Author     string    `bson:"author"`
+	AuthorRole string    `bson:"author_role"`
+	RecordedAt time.Time `bson:"recorded_at"`
+}
+
+// Erasure says who erased a case and when.
+type Erasure struct {
+	At time.Time `bson:"at" json:"at"`
+	By string    `bson:"by" json:"by"`
+}
+
+func caseKeyAAD(id string) []byte { return []byte("case|" + id) }
+
+func fieldAAD(id, field string) []byte { return []byte(id + "|" + field) }
+
+// seal encrypts c's sensitive fields into a document under dataKey.
+func seal(c *Case, dataKey []byte, wrapped keys.Wrapped) (*caseDoc, error) {
+	d := &caseDoc{
+		ID: c.ID, Ref: c.Ref, Org: c.Org, Subject: c.Subject, Incident: c.Incident,
+		Perpetrators: c.Perpetrators, Violations: c.Violations, Survivor: c.Survivor,
+		Consent: c.Consent, Response: c.Response, Grants: c.Grants, RecordedBy: c.RecordedBy,
+		RecordedAt: c.RecordedAt, UpdatedAt: c.UpdatedAt, Version: c.Version, Period: c.Period,
+		Key: &wrapped, Followups: make([]followupDoc, 0, len(c.Followups)),
+	}
+	if d.Grants == nil {
+		d.Grants = []Grant{}
+	}
+	var err error
+	if d.Narrative, err = keys.Seal(dataKey, []byte(c.Narrative), fieldAAD(c.ID, "narrative")); err != nil {
+		return nil, err
+	}
+	if c.Contact != "" {
+		if d.Contact, err = keys.Seal(dataKey, []byte(c.Contact), fieldAAD(c.ID, "contact")); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range c.Followups {
+		note, err := keys.Seal(dataKey, []byte(f.Note), fieldAAD(c.ID, "followup|"+f.ID))
+		if err != nil {
+			return nil, err
+		}
+		d.Followups = append(d.Followups, followupDoc{ID: f.ID, Date: f.Date, Note: note,
+			Author: f.Author, AuthorRole: f.AuthorRole, RecordedAt: f.RecordedAt})
+	}
+	return d, nil
+}
+
+// open decrypts a stored case; it returns the data key too, for re-sealing after an
+// edit.
+func open(d *caseDoc, ring *keys.Ring) (*Case, []byte, error) {
+	if d.Erased != nil || d.Key == nil {
+		return nil, nil, ErrNotFound
+	}
+	dataKey, err := ring.Unwrap(*d.Key, caseKeyAAD(d.ID))
+	if err != nil {
+		return nil, nil, fmt.Errorf("unwrap data key: %w", err)
+	}
+	c := &Case{
+		ID: d.ID, Ref: d.Ref, Org: d.Org, Subject: d.Subject, Incident: d.Incident,
+		Perpetrators: d.Perpetrators, Violations: d.Violations, Survivor: d.Survivor,
+		Consent: d.Consent, Response: d.Response, Grants: d.Grants, RecordedBy: d.RecordedBy,
+		RecordedAt: d.RecordedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version,
+		Period: d.Period, Followups: make([]Followup, 0, len(d.Followups)),
+	}
+	if c.Grants == nil {
+		c.Grants = []Grant{}
+	}
+	pt, err := keys.Open(dataKey, d.Narrative, fieldAAD(d.ID, "narrative"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("narrative: %w", err)
+	}
+	c.Narrative = string(pt)
+	if len(d.Contact) > 0 {
+		if pt, err = keys.Open(dataKey, d.Contact, fieldAAD(d.ID, "contact")); err != nil {
+			return nil, nil, fmt.Errorf("contact: %w", err)
+		}
+		c.Contact = string(pt)
+	}
+	for _, f := range d.Followups {
+		pt, err := keys.Open(dataKey, f.Note, fieldAAD(d.ID, "followup|"+f.ID))
+		if err != nil {
+			return nil, nil, fmt.Errorf("follow-up %s: %w", f.ID, err)
+		}
+		c.Followups = append(c.Followups, Followup{ID: f.ID, Date: f.Date, Note: string(pt),
+			Author: f.Author, AuthorRole: f.AuthorRole, RecordedAt: f.RecordedAt.UTC()})
+	}
+	return c, dataKey, nil
+}

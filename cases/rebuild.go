@@ -1,0 +1,145 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"slices"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// listDoc is a list document as RebuildLists writes it: a directory holds Months, a
+// bucket holds E, the BSON summaries by case id.
+type listDoc struct {
+	ID     string            `bson:"_id"`
+	Months []string          `bson:"months,omitempty"`
+	E      map[string][]byte `bson:"e,omitempty"`
+}
+
+// RebuildLists recomputes every case list from the cases, which are the source of
+// truth, rewrites each list document whose content differs, deletes those that should
+// not exist (lists of erased cases only, stray documents), and returns how many it
+// fixed. It scans every case: a maintenance command, for after a crash between a
+// case's write and its lists'. A running server remembers which months its
+// directories hold, so on MongoDB run it with the servers stopped; on the embedded
+// store it holds the list lock, so this store's writes wait and stay listed.
+func (s *Store) RebuildLists(ctx context.Context) (fixed int, err error) {
+	defer wrap(&err, "cases.Store.RebuildLists")
+	defer s.lockShared()()
+	// Directories may lose months: forget which ones indexCase thought present.
+	defer s.months.Clear()
+	want, err := s.derivedLists(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cur, err := s.lists.Find(ctx, bson.D{})
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	var stale []bson.RawValue
+	for cur.Next(ctx) {
+		rawID := cur.Current.Lookup("_id")
+		id, isString := rawID.StringValueOK()
+		w, wanted := want[id]
+		var have listDoc
+		switch {
+		case !isString || !wanted:
+			stale = append(stale, bson.RawValue{Type: rawID.Type, Value: bytes.Clone(rawID.Value)})
+		case cur.Decode(&have) == nil && sameList(&have, w):
+			delete(want, id) // already right
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return 0, err
+	}
+	for _, id := range stale {
+		if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	// What is left in want is missing or differs.
+	for id, w := range want {
+		_, err := s.lists.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, w, options.Replace().SetUpsert(true))
+		if err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	return fixed, nil
+}
+
+// derivedLists streams every case and returns the list documents they call for.
+func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
+	// The sealed fields are not needed and are the bulk of a case.
+	opts := options.Find().SetProjection(bson.D{
+		{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0},
+	})
+	cur, err := s.cases.Find(ctx, bson.D{}, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	want := map[string]*listDoc{}
+	add := func(id, caseID string, sum []byte) {
+		l := want[id]
+		if l == nil {
+			l = &listDoc{ID: id, E: map[string][]byte{}}
+			want[id] = l
+		}
+		l.E[caseID] = sum
+	}
+	addMonth := func(id, m string) {
+		l := want[id]
+		if l == nil {
+			l = &listDoc{ID: id}
+			want[id] = l
+		}
+		if !slices.Contains(l.Months, m) {
+			l.Months = append(l.Months, m)
+		}
+	}
+	for cur.Next(ctx) {
+		var d caseDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		if d.Erased != nil || d.Key == nil {
+			continue // erased cases are in no list
+		}
+		sum, err := bson.Marshal(summarize(&d))
+		if err != nil {
+			return nil, err
+		}
+		m := monthOf(d.ID)
+		for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
+			addMonth(dir, m)
+			add(dir+"|"+m, d.ID, sum)
+		}
+		for _, g := range d.Grants {
+			add(grantList(d.Org, g.User), d.ID, sum)
+		}
+	}
+	for _, l := range want {
+		slices.Sort(l.Months)
+	}
+	return want, cur.Err()
+}
+
+// sameList reports whether a stored list document holds what w calls for: the same
+// months (in any order) or the same entries.
+func sameList(have, w *listDoc) bool {
+	months := slices.Clone(have.Months)
+	slices.Sort(months)
+	if !slices.Equal(months, w.Months) || len(have.E) != len(w.E) {
+		return false
+	}
+	for id, sum := range w.E {
+		if got, ok := have.E[id]; !ok || !bytes.Equal(got, sum) {
+			return false
+		}
+	}
+	return true
+}

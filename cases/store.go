@@ -1,0 +1,140 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"registro/database"
+	"registro/keys"
+	"registro/vocabulary"
+)
+
+// ConsentTextVersion names the consent text the web form reads to the survivor;
+// it is recorded with every consent that does not name another.
+const ConsentTextVersion = "2026-1"
+
+// Store keeps cases in MongoDB (or the embedded store). Every sensitive field is
+// sealed before it leaves the process.
+type Store struct {
+	cases    *mongo.Collection
+	lists    *mongo.Collection
+	counters *mongo.Collection
+	idem     *mongo.Collection
+	vocab    *vocabulary.Vocabulary
+	ring     *keys.Ring
+	orgKeys  *keys.OrgKeys
+	// embedded: the single-process store, where a version check runs under an
+	// in-process lock instead of in the filter (only {_id} filters avoid a scan).
+	embedded bool
+	now      func() time.Time
+	locks    [64]sync.Mutex
+	// shared serializes, on the embedded store, the writes to documents that many
+	// requests update (reference counters, list buckets): its updates read and rewrite
+	// a document without isolation, so concurrent $inc or $set on one document lose
+	// writes and concurrent upserts fail with a duplicate key.
+	shared sync.Mutex
+	months sync.Map // list directories known to hold a month already
+}
+
+// NewStore returns the case store over db.
+func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keys.Ring, orgKeys *keys.OrgKeys) *Store {
+	return &Store{
+		cases:    db.Collection("cases"),
+		lists:    db.Collection("case_lists"),
+		counters: db.Collection("counters"),
+		idem:     db.Collection("idempotency"),
+		vocab:    v,
+		ring:     ring,
+		orgKeys:  orgKeys,
+		embedded: db.Embedded,
+		now:      func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// SetClock replaces the store's clock, for tests.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Vocabulary returns the vocabulary the store validates against.
+func (s *Store) Vocabulary() *vocabulary.Vocabulary { return s.vocab }
+
+// EnsureIndexes creates the indexes MongoDB needs for the store's queries; it is
+// idempotent. Lists and lookups go by _id, so these serve reports, exports and
+// maintenance on MongoDB.
+func (s *Store) EnsureIndexes(ctx context.Context) error {
+	err := database.CreateIndexes(ctx, s.cases,
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "ref", Value: 1}}, Options: options.Index().SetUnique(true).SetName("org_ref")},
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "recorded_by", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("org_recorder")},
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "subject", Value: 1}}, Options: options.Index().SetName("org_subject")},
+		mongo.IndexModel{Keys: bson.D{{Key: "grants.user", Value: 1}}, Options: options.Index().SetName("grantee")},
+		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "period.quarter", Value: 1}}, Options: options.Index().SetName("org_quarter")},
+	)
+	if err != nil {
+		return fmt.Errorf("cases.Store.EnsureIndexes: %w", err)
+	}
+	return nil
+}
+
+// lock serializes read-modify-write cycles on one case within this process.
+func (s *Store) lock(id string) func() {
+	var h uint32
+	for i := 0; i < len(id); i++ {
+		h = h*31 + uint32(id[i])
+	}
+	m := &s.locks[h%uint32(len(s.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// lockShared takes the shared-document lock on the embedded store; MongoDB's
+// single-document updates are atomic and need none.
+func (s *Store) lockShared() func() {
+	if !s.embedded {
+		return func() {}
+	}
+	s.shared.Lock()
+	return s.shared.Unlock
+}
+
+// load reads the stored document of a case, erased or not.
+func (s *Store) load(ctx context.Context, id string) (*caseDoc, error) {
+	var d caseDoc
+	err := s.cases.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if err == mongo.ErrNoDocuments {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Case returns the case with id, decrypted, when allow accepts it. A case that does
+// not exist, was erased, or that allow refuses gives ErrNotFound, so existence does
+// not leak.
+func (s *Store) Case(ctx context.Context, id string, allow func(*Case) bool) (_ *Case, err error) {
+	defer wrap(&err, "cases.Store.Case(%s)", id)
+	d, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := open(d, s.ring)
+	if err != nil {
+		return nil, err
+	}
+	if !allow(c) {
+		return nil, ErrNotFound
+	}
+	return c, nil
+}
+
+func wrap(err *error, format string, args ...any) {
+	if *err != nil {
+		*err = fmt.Errorf(format+": %w", append(args, *err)...)
+	}
+}

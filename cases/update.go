@@ -1,0 +1,270 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"registro/validation"
+)
+
+// mutate runs one read-modify-write cycle on a case: it loads and decrypts it, checks
+// allow and the expected version (nil: any), lets change edit it, then writes it back
+// with the version raised, and refreshes the lists. On MongoDB the version sits in the
+// write's filter, so replicas cannot overwrite each other; on the single-process
+// embedded store the in-process lock gives the same guarantee without a scan.
+func (s *Store) mutate(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error)) (*Case, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := s.mutateOnce(ctx, id, version, allow, change)
+		// A concurrent writer on another replica: retry when the caller named no version.
+		if errors.Is(err, ErrVersionConflict) && version == nil && attempt < 5 {
+			continue
+		}
+		return c, err
+	}
+}
+
+func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error)) (*Case, error) {
+	unlock := s.lock(id)
+	defer unlock()
+	d, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, dataKey, err := open(d, s.ring)
+	if err != nil {
+		return nil, err
+	}
+	if !allow(c) {
+		return nil, ErrNotFound
+	}
+	if version != nil && *version != d.Version {
+		return nil, ErrVersionConflict
+	}
+	revoked, err := change(c)
+	if err != nil {
+		return nil, err
+	}
+	c.Version = d.Version + 1
+	c.UpdatedAt = s.now().Truncate(time.Millisecond)
+	nd, err := seal(c, dataKey, *d.Key)
+	if err != nil {
+		return nil, err
+	}
+	filter := bson.D{{Key: "_id", Value: id}}
+	if !s.embedded {
+		filter = append(filter, bson.E{Key: "version", Value: d.Version})
+	}
+	res, err := s.cases.ReplaceOne(ctx, filter, nd)
+	if err != nil {
+		return nil, err
+	}
+	if res.MatchedCount == 0 {
+		return nil, ErrVersionConflict
+	}
+	if err := s.indexCase(ctx, nd, revoked); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Update applies p to the case with id when allow accepts it. It returns ErrNotFound,
+// ErrVersionConflict when p.Version is stale, and *validation.Error for invalid values
+// (a missing version among them).
+func (s *Store) Update(ctx context.Context, a Actor, id string, p Patch, allow func(*Case) bool) (_ *Case, err error) {
+	defer wrap(&err, "cases.Store.Update(%s)", id)
+	if p.Version == nil {
+		return nil, validation.Field("version", "required: the version you read")
+	}
+	var orgKey []byte
+	if p.UIC != nil && *p.UIC != "" {
+		if orgKey, err = s.orgKeys.Pseudonym(ctx, a.Org); err != nil {
+			return nil, err
+		}
+	}
+	return s.mutate(ctx, id, p.Version, allow, func(c *Case) ([]string, error) {
+		e := &validation.Error{}
+		applyPatch(c, p)
+		if p.UIC != nil {
+			if uic, ok := NormalizeUIC(*p.UIC); !ok {
+				e.Add("uic", "four letters, then day of birth and two digits of the year (e.g. MAJO1585)")
+			} else {
+				c.Subject = Pseudonym(orgKey, uic)
+			}
+		}
+		checkRecord(s.vocab, e, c, s.now())
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
+		c.Period = periodOf(c.Incident)
+		var revoked []string
+		if !c.Consent.LegalSharing {
+			// Withdrawn legal-sharing consent ends every share at once.
+			for _, g := range c.Grants {
+				revoked = append(revoked, g.User)
+			}
+			c.Grants = []Grant{}
+		}
+		return revoked, nil
+	})
+}
+
+func applyPatch(c *Case, p Patch) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	if in := p.Incident; in != nil {
+		set(&c.Incident.Date, in.Date)
+		set(&c.Incident.DatePrecision, in.DatePrecision)
+		set(&c.Incident.District, in.District)
+		set(&c.Incident.Place, in.Place)
+	}
+	if p.Perpetrators != nil {
+		c.Perpetrators = *p.Perpetrators
+	}
+	if p.Violations != nil {
+		c.Violations = *p.Violations
+	}
+	if sv := p.Survivor; sv != nil {
+		set(&c.Survivor.AgeBand, sv.AgeBand)
+		set(&c.Survivor.Gender, sv.Gender)
+		set(&c.Survivor.Nationality, sv.Nationality)
+		set(&c.Survivor.WorkSetting, sv.WorkSetting)
+	}
+	if cp := p.Consent; cp != nil {
+		setBool := func(dst *bool, src *bool) {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		setBool(&c.Consent.Statistics, cp.Statistics)
+		setBool(&c.Consent.LegalSharing, cp.LegalSharing)
+		setBool(&c.Consent.Contact, cp.Contact)
+		set(&c.Consent.TextVersion, cp.TextVersion)
+		if cp.Contact != nil && !*cp.Contact && p.Contact == nil {
+			c.Contact = "" // withdrawing contact consent deletes the contact
+		}
+	}
+	set(&c.Narrative, p.Narrative)
+	set(&c.Contact, p.Contact)
+	if r := p.Response; r != nil {
+		if r.ReportedTo != nil {
+			c.Response.ReportedTo = *r.ReportedTo
+		}
+		if r.Referrals != nil {
+			c.Response.Referrals = *r.Referrals
+		}
+		set(&c.Response.Status, r.Status)
+		set(&c.Response.Outcome, r.Outcome)
+		if r.Status != nil && *r.Status != "closed" && r.Outcome == nil {
+			c.Response.Outcome = ""
+		}
+	}
+}
+
+// AddFollowup appends a dated, encrypted note by a to the case with id when allow
+// accepts it. It returns ErrNotFound or *validation.Error.
+func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in FollowupInput, allow func(*Case) bool) (_ *Case, err error) {
+	defer wrap(&err, "cases.Store.AddFollowup(%s)", id)
+	now := s.now()
+	e := &validation.Error{}
+	if in.Date == "" {
+		in.Date = now.Format(time.DateOnly)
+	} else if date, problem := parseIncidentDate(in.Date, "day", now); problem != "" {
+		e.Add("date", problem)
+	} else {
+		in.Date = date
+	}
+	switch n := len([]rune(in.Note)); {
+	case n == 0:
+		e.Add("note", "required")
+	case n > maxNote:
+		e.Add("note", "at most 5000 characters")
+	}
+	if err := e.Err(); err != nil {
+		return nil, err
+	}
+	fid, err := uuid.NewV7()
+	if err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
+		c.Followups = append(c.Followups, Followup{ID: fid.String(), Date: in.Date, Note: in.Note,
+			Author: a.UserID, AuthorRole: a.Role, RecordedAt: now.Truncate(time.Millisecond)})
+		if c.Response.Status == "open" {
+			c.Response.Status = "in_follow_up"
+		}
+		return nil, nil
+	})
+}
+
+// Grant shares the case with id with the legal partner user (username for display)
+// until expires. It returns ErrNotFound, and *validation.Error when the survivor did
+// not consent to legal sharing or expires is not in the future. A second grant to the
+// same user replaces the first.
+func (s *Store) Grant(ctx context.Context, a Actor, id, user, username string, expires time.Time, allow func(*Case) bool) (_ *Case, err error) {
+	defer wrap(&err, "cases.Store.Grant(%s)", id)
+	now := s.now()
+	if !expires.After(now) {
+		return nil, validation.Field("expires_at", "must be in the future")
+	}
+	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
+		if !c.Consent.LegalSharing {
+			return nil, validation.Field("consent.legal_sharing", "the survivor did not consent to legal sharing")
+		}
+		c.Grants = slices.DeleteFunc(c.Grants, func(g Grant) bool { return g.User == user })
+		c.Grants = append(c.Grants, Grant{User: user, Username: username, GrantedBy: a.UserID,
+			GrantedAt: now.Truncate(time.Millisecond), ExpiresAt: expires.UTC().Truncate(time.Millisecond)})
+		return nil, nil
+	})
+}
+
+// Revoke ends the share of the case with id with user. It returns ErrNotFound when the
+// case is out of reach or was not shared with user.
+func (s *Store) Revoke(ctx context.Context, id, user string, allow func(*Case) bool) (_ *Case, err error) {
+	defer wrap(&err, "cases.Store.Revoke(%s)", id)
+	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
+		n := len(c.Grants)
+		c.Grants = slices.DeleteFunc(c.Grants, func(g Grant) bool { return g.User == user })
+		if len(c.Grants) == n {
+			return nil, ErrNotFound
+		}
+		return []string{user}, nil
+	})
+}
+
+// Erase destroys the case with id when allow accepts it: the document is replaced by a
+// tombstone without its data key, narrative, contact, notes or facts, and the case
+// leaves every list. It returns ErrNotFound.
+func (s *Store) Erase(ctx context.Context, a Actor, id string, allow func(*Case) bool) (ref string, err error) {
+	defer wrap(&err, "cases.Store.Erase(%s)", id)
+	unlock := s.lock(id)
+	defer unlock()
+	d, err := s.load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	c, _, err := open(d, s.ring)
+	if err != nil {
+		return "", err
+	}
+	if !allow(c) {
+		return "", ErrNotFound
+	}
+	tomb := bson.D{
+		{Key: "_id", Value: d.ID}, {Key: "ref", Value: d.Ref}, {Key: "org", Value: d.Org},
+		{Key: "recorded_by", Value: d.RecordedBy}, {Key: "recorded_at", Value: d.RecordedAt},
+		{Key: "version", Value: d.Version + 1},
+		{Key: "erased", Value: Erasure{At: s.now().Truncate(time.Millisecond), By: a.UserID}},
+	}
+	if _, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, tomb); err != nil {
+		return "", err
+	}
+	return d.Ref, s.unindexCase(ctx, d)
+}

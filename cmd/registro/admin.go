@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+
+	"registro/accounts"
+)
+
+func userCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")
+	}
+	switch {
+	case args[0] == "create" && len(args) == 4:
+		a, err := open(ctx, getenv, io.Discard)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		password := rand.Text()
+		u, err := a.accounts.CreateUser(ctx, accounts.NewUser{Username: args[1], Role: accounts.Role(args[2]), Org: args[3], Password: password})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Created %s (%s, %s). Password: %s\n", u.Username, u.Role, u.Org, password)
+		return nil
+	case args[0] == "reset-password" && len(args) == 2:
+		a, err := open(ctx, getenv, io.Discard)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		u, err := a.accounts.User(ctx, args[1])
+		if err != nil {
+			return fmt.Errorf("user %s: %w", args[1], err)
+		}
+		password := rand.Text()
+		if _, err := a.accounts.UpdateUser(ctx, u.ID, accounts.UserPatch{Password: &password}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "New password for %s: %s\n", u.Username, password)
+		return nil
+	}
+	return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")
+}
+
+func auditCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "verify" || len(args) > 2 {
+		return errors.New("usage: registro audit verify [ORG]")
+	}
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	orgs := args[1:]
+	if len(orgs) == 0 {
+		if orgs, err = a.audit.Orgs(ctx); err != nil {
+			return err
+		}
+	}
+	broken := 0
+	for _, org := range orgs {
+		res, err := a.audit.Verify(ctx, org)
+		if err != nil {
+			return err
+		}
+		if res.OK {
+			fmt.Fprintf(stdout, "%s: ok, %d entries\n", org, res.Entries)
+			continue
+		}
+		broken++
+		fmt.Fprintf(stdout, "%s: BROKEN at entry %d: %s (%d entries)\n", org, res.BrokenAt, res.Reason, res.Entries)
+	}
+	if broken > 0 {
+		return fmt.Errorf("the access log of %d organization(s) fails verification", broken)
+	}
+	return nil
+}
+
+func reindexCommand(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	n, err := a.cases.RebuildLists(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Rebuilt the case lists: %d list documents fixed.\n", n)
+	return nil
+}

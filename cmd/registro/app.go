@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"registro/accounts"
+	"registro/audit"
+	"registro/authz"
+	"registro/cases"
+	"registro/database"
+	"registro/keys"
+	"registro/vocabulary"
+)
+
+// app is every dependency, wired visibly in one place.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	db       *database.DB
+	cases    *cases.Store
+	accounts *accounts.Store
+	authz    *authz.Authorizer
+	audit    *audit.Log
+}
+
+// open reads the configuration and opens the keys, the database and the stores.
+func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*app, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log.Info("starting", slog.String("version", version), slog.Any("config", cfg))
+
+	ring, err := loadRing(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	vocab, err := loadVocabulary(cfg)
+	if err != nil {
+		return nil, err
+	}
+	az, err := authz.New()
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Name: cfg.DBName, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{
+		cfg: cfg, log: log, db: db, authz: az,
+		cases: cases.NewStore(db, vocab, ring, keys.NewOrgKeys(db.Database, ring)),
+		accounts: accounts.NewStore(db.Database, accounts.Options{
+			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
+		}),
+		audit: audit.NewLog(db.Database, nil),
+	}
+	for _, ensure := range []func(context.Context) error{a.cases.EnsureIndexes, a.accounts.EnsureIndexes, a.audit.EnsureIndexes} {
+		if err := ensure(ctx); err != nil {
+			_ = db.Close(context.Background())
+			return nil, err
+		}
+	}
+	if err := db.IndexIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.db.Close(context.Background()); err != nil {
+		a.log.Warn("closing the database", slog.String("error", err.Error()))
+	}
+}
+
+func loadRing(cfg config, log *slog.Logger) (*keys.Ring, error) {
+	if cfg.KEK != "" {
+		r, err := keys.ParseRing(cfg.KEK)
+		if err != nil {
+			return nil, fmt.Errorf("REGISTRO_KEK: %w", err)
+		}
+		return r, nil
+	}
+	r, created, err := keys.LoadRingFile(cfg.KeyFile, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		log.Warn("created a new key-encryption key: back it up apart from the data; without it no narrative can be read",
+			slog.String("key_file", cfg.KeyFile))
+	}
+	return r, nil
+}
+
+func loadVocabulary(cfg config) (*vocabulary.Vocabulary, error) {
+	if cfg.VocabularyFile != "" {
+		return vocabulary.Load(cfg.VocabularyFile)
+	}
+	return vocabulary.Baseline()
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is Registro's configuration, read from the environment.
+type config struct {
+	Addr              string
+	DataDir           string
+	MongoURI          string
+	DBName            string
+	KeyFile           string
+	KEK               string // key-encryption keys given directly, instead of KeyFile
+	LogLevel          slog.Level
+	VocabularyFile    string
+	BootstrapOrg      string
+	BootstrapPassword string
+	SecureCookies     bool
+	SessionIdle       time.Duration
+	SessionLifetime   time.Duration
+	LoginLimit        int
+}
+
+// loadConfig reads the environment through getenv, applying defaults. It returns every
+// problem at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:              orDefault(getenv("REGISTRO_ADDR"), "127.0.0.1:8080"),
+		DataDir:           orDefault(getenv("REGISTRO_DATA_DIR"), "./data"),
+		MongoURI:          getenv("MONGODB_URI"),
+		DBName:            orDefault(getenv("REGISTRO_DB"), "registro"),
+		KeyFile:           orDefault(getenv("REGISTRO_KEY_FILE"), "./keys/kek"),
+		KEK:               getenv("REGISTRO_KEK"),
+		VocabularyFile:    getenv("REGISTRO_VOCABULARY_FILE"),
+		BootstrapOrg:      orDefault(getenv("REGISTRO_BOOTSTRAP_ORG"), "LIM"),
+		BootstrapPassword: getenv("REGISTRO_BOOTSTRAP_PASSWORD"),
+	}
+	var problems []string
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("REGISTRO_LOG_LEVEL"), "info"))); err != nil {
+		problems = append(problems, "REGISTRO_LOG_LEVEL: use debug, info, warn or error")
+	}
+	var err error
+	if c.SecureCookies, err = strconv.ParseBool(orDefault(getenv("REGISTRO_SECURE_COOKIES"), "true")); err != nil {
+		problems = append(problems, "REGISTRO_SECURE_COOKIES: use true or false")
+	}
+	if c.SessionIdle, err = time.ParseDuration(orDefault(getenv("REGISTRO_SESSION_IDLE"), "30m")); err != nil || c.SessionIdle < time.Minute {
+		problems = append(problems, "REGISTRO_SESSION_IDLE: a duration of at least 1m, e.g. 30m")
+	}
+	if c.SessionLifetime, err = time.ParseDuration(orDefault(getenv("REGISTRO_SESSION_LIFETIME"), "12h")); err != nil || c.SessionLifetime < c.SessionIdle {
+		problems = append(problems, "REGISTRO_SESSION_LIFETIME: a duration no shorter than the idle timeout, e.g. 12h")
+	}
+	if c.LoginLimit, err = strconv.Atoi(orDefault(getenv("REGISTRO_LOGIN_LIMIT"), "10")); err != nil || c.LoginLimit < 1 {
+		problems = append(problems, "REGISTRO_LOGIN_LIMIT: sign-in attempts per client address per minute, at least 1")
+	}
+	if err := c.validate(); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(problems) > 0 {
+		return c, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func (c config) validate() error {
+	var problems []string
+	if _, port, ok := strings.Cut(c.Addr, ":"); !ok || port == "" {
+		problems = append(problems, "REGISTRO_ADDR: host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		problems = append(problems, "MONGODB_URI: must start with mongodb:// or mongodb+srv://")
+	}
+	if c.KEK == "" && c.MongoURI == "" && within(c.KeyFile, c.DataDir) {
+		problems = append(problems, "REGISTRO_KEY_FILE: must be outside REGISTRO_DATA_DIR, so a copy of the data alone decrypts nothing")
+	}
+	if strings.ContainsAny(c.DBName, "/\\. \"$") || c.DBName == "" {
+		problems = append(problems, "REGISTRO_DB: letters, digits, _ and - only")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// LogValue keeps secrets out of the log: the URI may carry a password, and the KEK and
+// bootstrap password are secrets outright.
+func (c config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr), slog.String("data_dir", c.DataDir),
+		slog.Bool("embedded_store", c.MongoURI == ""), slog.String("mongodb_uri", mask(c.MongoURI)),
+		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
+		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
+		slog.Bool("secure_cookies", c.SecureCookies),
+	)
+}
+
+func mask(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	scheme, rest, _ := strings.Cut(uri, "://")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = "***@" + rest[at+1:]
+	}
+	return fmt.Sprintf("%s://%s", scheme, rest)
+}
+
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

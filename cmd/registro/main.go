@@ -1,0 +1,67 @@
+// Command registro runs the Registro case registry: `registro serve` starts the server
+// (on the embedded store unless MONGODB_URI is set); other subcommands administer it
+// from the server's shell.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "registro:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `Registro: a safe case registry for community organizations of sex workers.
+
+Usage:
+  registro serve                       start the server (embedded store unless MONGODB_URI is set)
+  registro user create USERNAME ROLE ORG
+                                       create an account; prints a generated password
+  registro user reset-password USERNAME
+                                       set a new generated password; ends the account's sessions
+  registro audit verify [ORG]          check the access log's hash chain (every organization by default)
+  registro reindex                     rebuild the case lists from the cases (after a crash)
+  registro version                     print the version
+  registro help                        print this help
+
+Configuration comes from the environment; see README.md (REGISTRO_ADDR, REGISTRO_DATA_DIR,
+MONGODB_URI, REGISTRO_DB, REGISTRO_KEY_FILE, REGISTRO_LOG_LEVEL, ...).
+`
+
+// run is the whole program, with its dependencies passed in so tests can run it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, getenv, stdout, stderr)
+	case "user":
+		return userCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "audit":
+		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "reindex":
+		return reindexCommand(ctx, getenv, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "registro", version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: run `registro help`", args[0])
+}

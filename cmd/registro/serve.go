@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"registro/server"
+)
+
+// serve runs the server until ctx ends, then drains in-flight requests and stops the
+// store.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	a, err := open(ctx, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	boot, err := a.accounts.Bootstrap(ctx, a.cfg.BootstrapOrg, "Organización inicial", a.cfg.BootstrapPassword)
+	if err != nil {
+		return err
+	}
+	if boot.Created {
+		a.log.Info("created the first organization and its admin account", slog.String("org", boot.Org), slog.String("username", boot.Username))
+		if boot.Generated {
+			// Printed once, on the terminal, never to the log.
+			fmt.Fprintf(stdout, "First sign-in: username %q, password %q (organization %s). Change it after signing in.\n",
+				boot.Username, boot.Password, boot.Org)
+		}
+	}
+
+	if err := a.db.IndexIDs(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler: server.New(server.Deps{
+			Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
+			SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	fmt.Fprintf(stdout, "Registro is listening on http://%s\n", ln.Addr())
+	a.log.Info("listening", slog.String("addr", ln.Addr().String()))
+
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	go a.maintain(jobs, 10*time.Minute)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// maintain deletes expired sessions periodically (the embedded store has no TTL
+// indexes) and gives collections created since the start their _id index.
+func (a *app) maintain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.db.IndexIDs(ctx); err != nil {
+				a.log.Warn("indexing the embedded store", slog.String("error", err.Error()))
+			}
+			n, err := a.accounts.DeleteExpiredSessions(ctx)
+			if err != nil {
+				a.log.Warn("deleting expired sessions", slog.String("error", err.Error()))
+				continue
+			}
+			a.log.Debug("deleted expired sessions", slog.Int("count", n))
+		}
+	}
+}

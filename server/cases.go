@@ -1,0 +1,195 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/authz"
+	"registro/cases"
+	"registro/validation"
+	"registro/vocabulary"
+)
+
+func (s *Server) createCase(c *gin.Context) error {
+	if _, err := s.can(c, "case", "create", userOf(c).Org); err != nil {
+		return err
+	}
+	var in cases.Input
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if utf8.RuneCountInString(key) > 200 {
+		return validation.Field("Idempotency-Key", "at most 200 characters")
+	}
+	k, replayed, err := s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
+	if err != nil {
+		_ = s.record(c, "case.create", "", outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.create", k.ID, "ok", k.Ref); err != nil {
+		return err
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+		c.JSON(http.StatusOK, k)
+		return nil
+	}
+	c.Header("Location", "/api/v1/cases/"+k.ID)
+	c.JSON(http.StatusCreated, k)
+	return nil
+}
+
+// showCase returns a case with its narrative: every such read goes to the access log,
+// and none is served when the log cannot be written.
+func (s *Server) showCase(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "read")
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	k, err := s.Cases.Case(c.Request.Context(), id, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.read", id, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.read", id, "ok", k.Ref); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) listCases(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "read")
+	if err != nil {
+		return err
+	}
+	q, err := s.listQuery(c, sub, scopes)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.Cases.List(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	if err := s.record(c, "case.list", "", "ok", strconv.Itoa(len(items))+" cases"); err != nil {
+		return err
+	}
+	if items == nil {
+		items = []cases.Summary{}
+	}
+	c.JSON(http.StatusOK, gin.H{"cases": items, "next_cursor": next})
+	return nil
+}
+
+// listQuery reads the list filters, naming every bad one, and picks the lists the
+// caller's scopes reach.
+func (s *Server) listQuery(c *gin.Context, sub authz.Subject, scopes []authz.Scope) (cases.ListQuery, error) {
+	v := s.Cases.Vocabulary()
+	e := &validation.Error{}
+	q := cases.ListQuery{
+		From: c.Query("from"), To: c.Query("to"), District: c.Query("district"),
+		Perpetrator: c.Query("perpetrator"), Violation: c.Query("violation"),
+		Status: c.Query("status"), Cursor: c.Query("cursor"),
+		Allow: s.summaryAllow(sub, scopes),
+	}
+	for field, val := range map[string]string{"from": q.From, "to": q.To} {
+		if _, err := time.Parse(time.DateOnly, val); val != "" && err != nil {
+			e.Add(field, "use YYYY-MM-DD")
+		}
+	}
+	for field, check := range map[string]struct {
+		list vocabulary.List
+		val  string
+	}{"district": {vocabulary.Districts, q.District}, "perpetrator": {vocabulary.Perpetrators, q.Perpetrator},
+		"violation": {vocabulary.Violations, q.Violation}, "status": {vocabulary.Statuses, q.Status}} {
+		if check.val != "" && !v.Has(check.list, check.val) {
+			e.Add(field, "unknown code")
+		}
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > cases.MaxPage {
+			e.Add("limit", "a number from 1 to "+strconv.Itoa(cases.MaxPage))
+		}
+		q.Limit = n
+	}
+	for _, sc := range scopes {
+		switch sc {
+		case authz.ScopeOrg:
+			q.Sources = append(q.Sources, cases.Source{Kind: "org", Org: sub.Org})
+		case authz.ScopeOwn:
+			q.Sources = append(q.Sources, cases.Source{Kind: "own", Org: sub.Org, User: sub.UserID})
+		case authz.ScopeGranted:
+			q.Sources = append(q.Sources, cases.Source{Kind: "granted", Org: sub.Org, User: sub.UserID})
+		}
+	}
+	return q, e.Err()
+}
+
+func (s *Server) updateCase(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "update")
+	if err != nil {
+		return err
+	}
+	var p cases.Patch
+	if err := decode(c, &p); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	k, err := s.Cases.Update(c.Request.Context(), actorOf(c), id, p, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.update", id, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.update", id, "ok", k.Ref); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) addFollowup(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "followup")
+	if err != nil {
+		return err
+	}
+	var in cases.FollowupInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	k, err := s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.followup", id, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.followup", id, "ok", k.Ref); err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, k)
+	return nil
+}
+
+func (s *Server) eraseCase(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "erase")
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.erase", id, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.erase", id, "ok", ref); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/cases"
+	"registro/database"
+	"registro/validation"
+)
+
+// apiError is the one error shape of the API.
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// Errors the handlers raise themselves; domain packages have their own.
+var (
+	errUnauthenticated = errors.New("sign in first")
+	errForbidden       = errors.New("your role does not allow this")
+	errNotFound        = errors.New("not found")
+	errRateLimited     = errors.New("too many attempts: wait a few minutes and try again")
+	errCSRF            = errors.New("missing or wrong CSRF token")
+)
+
+// malformed is a request the server could not parse at all (400).
+type malformed struct{ msg string }
+
+func (m *malformed) Error() string { return m.msg }
+
+// status is the one place that maps an error to an HTTP status and a public code.
+// Anything it does not know is an internal error whose details stay in the log.
+func status(err error) (int, apiError) {
+	var ve *validation.Error
+	var mf *malformed
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusUnprocessableEntity, apiError{Code: "validation_failed", Message: "some fields are invalid", Fields: ve.Fields}
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "the request body is larger than 1 MiB"}
+	case errors.As(err, &mf):
+		return http.StatusBadRequest, apiError{Code: "malformed_request", Message: mf.msg}
+	case errors.Is(err, errUnauthenticated), errors.Is(err, accounts.ErrSessionExpired):
+		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "sign in first"}
+	case errors.Is(err, accounts.ErrBadCredentials):
+		return http.StatusUnauthorized, apiError{Code: "invalid_credentials", Message: "wrong username or password"}
+	case errors.Is(err, errCSRF):
+		return http.StatusForbidden, apiError{Code: "csrf_failed", Message: errCSRF.Error()}
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden, apiError{Code: "forbidden", Message: errForbidden.Error()}
+	case errors.Is(err, cases.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, errNotFound):
+		return http.StatusNotFound, apiError{Code: "not_found", Message: "not found"}
+	case errors.Is(err, cases.ErrVersionConflict):
+		return http.StatusConflict, apiError{Code: "version_conflict", Message: cases.ErrVersionConflict.Error()}
+	case errors.Is(err, accounts.ErrDuplicate):
+		return http.StatusConflict, apiError{Code: "duplicate", Message: "already exists"}
+	case errors.Is(err, cases.ErrIdempotencyMismatch):
+		return http.StatusUnprocessableEntity, apiError{Code: "idempotency_key_reused", Message: cases.ErrIdempotencyMismatch.Error()}
+	case errors.Is(err, errRateLimited), errors.Is(err, accounts.ErrLocked):
+		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: errRateLimited.Error()}
+	case database.IsUnavailable(err), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, apiError{Code: "database_unavailable", Message: "the database is not reachable; try again shortly"}
+	}
+	return http.StatusInternalServerError, apiError{Code: "internal_error", Message: "internal error"}
+}
+
+// fail answers err in the one error shape, logging what the client is not told.
+func (s *Server) fail(c *gin.Context, err error) {
+	code, body := status(err)
+	if code >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed",
+			slog.String("request_id", requestID(c)), slog.String("route", c.FullPath()),
+			slog.Int("status", code), slog.String("error", err.Error()))
+	}
+	c.AbortWithStatusJSON(code, gin.H{"error": body})
+}
+
+// handle adapts a handler that returns an error to Gin.
+func (s *Server) handle(h func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.fail(c, err)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/validation"
+)
+
+type grantInput struct {
+	User      string `json:"user"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// grantCase shares a case with a legal partner of the organization. Only accounts with
+// the legal role can receive a share; the store refuses one without the survivor's
+// consent to legal sharing.
+func (s *Server) grantCase(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "share")
+	if err != nil {
+		return err
+	}
+	var in grantInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	e := &validation.Error{}
+	expires, perr := time.Parse(time.RFC3339, in.ExpiresAt)
+	if perr != nil {
+		e.Add("expires_at", "an RFC 3339 time, e.g. 2026-12-31T23:59:59Z")
+	}
+	var grantee accounts.User
+	if in.User == "" {
+		e.Add("user", "required")
+	} else {
+		grantee, err = s.Accounts.User(c.Request.Context(), in.User)
+		switch {
+		case errors.Is(err, accounts.ErrNotFound), err == nil && grantee.Org != sub.Org:
+			e.Add("user", "no such account in your organization")
+		case err != nil:
+			return err
+		case grantee.Role != accounts.RoleLegal:
+			e.Add("user", "cases can be shared only with legal partners")
+		case grantee.Disabled:
+			e.Add("user", "the account is disabled")
+		}
+	}
+	id := c.Param("id")
+	if err := e.Err(); err != nil {
+		_ = s.record(c, "case.grant", id, "invalid", "")
+		return err
+	}
+	k, err := s.Cases.Grant(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, expires, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.grant", id, outcomeOf(err), grantee.Username)
+		return err
+	}
+	if err := s.record(c, "case.grant", id, "ok", grantee.Username); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) revokeGrant(c *gin.Context) error {
+	sub, scopes, err := s.scopes(c, "case", "share")
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	grantee, err := s.Accounts.User(c.Request.Context(), c.Param("user"))
+	if err == nil && grantee.Org != sub.Org {
+		err = errNotFound
+	}
+	if err == nil {
+		_, err = s.Cases.Revoke(c.Request.Context(), id, grantee.ID, s.caseAllow(sub, scopes))
+	}
+	if err != nil {
+		_ = s.record(c, "case.revoke", id, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "case.revoke", id, "ok", grantee.Username); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}

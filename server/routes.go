@@ -1,0 +1,36 @@
+package server
+
+import "github.com/gin-gonic/gin"
+
+// routes lists every route of the server in one place.
+func (s *Server) routes(r *gin.Engine) {
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	open := r.Group("/api/v1")
+	open.GET("/vocabularies", s.handle(s.vocabularies))
+	open.GET("/openapi.json", s.openAPI)
+	open.POST("/login", s.handle(s.login))
+
+	api := r.Group("/api/v1", s.authenticate)
+	api.POST("/logout", s.handle(s.logout))
+	api.GET("/me", s.handle(s.me))
+
+	api.POST("/orgs", s.handle(s.createOrg))
+	api.GET("/orgs", s.handle(s.listOrgs))
+	api.POST("/users", s.handle(s.createUser))
+	api.GET("/users", s.handle(s.listUsers))
+	api.PATCH("/users/:id", s.handle(s.updateUser))
+
+	api.POST("/cases", s.handle(s.createCase))
+	api.GET("/cases", s.handle(s.listCases))
+	api.GET("/cases/:id", s.handle(s.showCase))
+	api.PATCH("/cases/:id", s.handle(s.updateCase))
+	api.DELETE("/cases/:id", s.handle(s.eraseCase))
+	api.POST("/cases/:id/followups", s.handle(s.addFollowup))
+	api.POST("/cases/:id/grants", s.handle(s.grantCase))
+	api.DELETE("/cases/:id/grants/:user", s.handle(s.revokeGrant))
+
+	api.GET("/audit", s.handle(s.listAudit))
+	api.GET("/audit/verify", s.handle(s.verifyAudit))
+}

@@ -1,0 +1,74 @@
+// Package server is Registro's HTTP layer: routes, middleware, the one error mapper,
+// and handlers that parse, authorize, call the domain and render. Only this package
+// knows Gin.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/audit"
+	"registro/authz"
+	"registro/cases"
+	"registro/database"
+)
+
+// Deps are what the server needs, wired in cmd/registro.
+type Deps struct {
+	Logger   *slog.Logger
+	DB       *database.DB
+	Cases    *cases.Store
+	Accounts *accounts.Store
+	Authz    *authz.Authorizer
+	Audit    *audit.Log
+	// SecureCookies marks session cookies Secure with the __Host- prefix; off only for
+	// plain-HTTP development on localhost.
+	SecureCookies bool
+	// LoginLimit is how many sign-in attempts one client address may make per minute.
+	LoginLimit int
+	// TrustedProxies are the reverse proxies (IP addresses or CIDRs) whose
+	// X-Forwarded-For and X-Real-IP headers name the client. Nil trusts none: the
+	// client address is the connection's, which no header can forge.
+	TrustedProxies []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	Deps
+	log     *slog.Logger
+	limiter *limiter
+}
+
+// New returns the HTTP handler of the whole API.
+func New(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.LoginLimit == 0 {
+		d.LoginLimit = 10
+	}
+	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now)}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	// Gin trusts forwarding headers from anyone by default, which would let a client
+	// pick the address that the sign-in limit and the access log see.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Logger.Error("invalid trusted proxies: trusting none", slog.String("error", err.Error()))
+		_ = r.SetTrustedProxies(nil)
+	}
+	r.Use(s.requestID, s.logRequests, s.recover, securityHeaders)
+	s.routes(r)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": apiError{Code: "method_not_allowed", Message: "method not allowed"}})
+	})
+	return r
+}

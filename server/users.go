@@ -1,0 +1,198 @@
+package server
+
+import (
+	"crypto/rand"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/authz"
+	"registro/validation"
+)
+
+type orgInput struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+func (s *Server) createOrg(c *gin.Context) error {
+	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
+		return err
+	}
+	var in orgInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	o, err := s.Accounts.CreateOrg(c.Request.Context(), in.Code, in.Name)
+	if err != nil {
+		_ = s.record(c, "org.create", in.Code, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "org.create", o.Code, "ok", ""); err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, o)
+	return nil
+}
+
+func (s *Server) listOrgs(c *gin.Context) error {
+	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
+		return err
+	}
+	orgs, err := s.Accounts.Orgs(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"orgs": orgs})
+	return nil
+}
+
+type userInput struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Org      string `json:"org"`
+	Password string `json:"password"`
+	Lang     string `json:"lang"`
+}
+
+// mayManage reports whether the caller may create or change an account of role in
+// org: an admin anywhere; a coordinator only in her organization and never an admin.
+func (s *Server) mayManage(c *gin.Context, org string, role accounts.Role) (authz.Subject, error) {
+	sub, err := s.can(c, "accounts", "manage", org)
+	if err != nil {
+		return sub, err
+	}
+	if sub.Role != string(accounts.RoleAdmin) && role == accounts.RoleAdmin {
+		s.record(c, "accounts.manage", "", "denied", "admin role")
+		return sub, errForbidden
+	}
+	return sub, nil
+}
+
+// createUser creates an account. Without a password one is generated and returned
+// this once, to hand to the person by a safe channel.
+func (s *Server) createUser(c *gin.Context) error {
+	var in userInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Org == "" {
+		in.Org = userOf(c).Org
+	}
+	if _, err := s.mayManage(c, in.Org, accounts.Role(in.Role)); err != nil {
+		return err
+	}
+	generated := ""
+	if in.Password == "" {
+		generated = rand.Text()
+		in.Password = generated
+	}
+	u, err := s.Accounts.CreateUser(c.Request.Context(), accounts.NewUser{
+		Username: in.Username, Org: in.Org, Role: accounts.Role(in.Role), Password: in.Password, Lang: in.Lang,
+	})
+	if err != nil {
+		_ = s.record(c, "user.create", "", outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "user.create", u.ID, "ok", string(u.Role)); err != nil {
+		return err
+	}
+	body := gin.H{"user": u}
+	if generated != "" {
+		body["password"] = generated
+	}
+	c.JSON(http.StatusCreated, body)
+	return nil
+}
+
+func (s *Server) listUsers(c *gin.Context) error {
+	org := c.Query("org")
+	me := userOf(c)
+	if org == "" && me.Role != accounts.RoleAdmin {
+		org = me.Org
+	}
+	if _, err := s.can(c, "accounts", "manage", orDefault(org, me.Org)); err != nil {
+		return err
+	}
+	users, err := s.Accounts.Users(c.Request.Context(), org)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"users": users})
+	return nil
+}
+
+type userPatchInput struct {
+	Disabled *bool   `json:"disabled"`
+	Role     *string `json:"role"`
+	Password *string `json:"password"`
+	Lang     *string `json:"lang"`
+}
+
+func (s *Server) updateUser(c *gin.Context) error {
+	var in userPatchInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	target, err := s.Accounts.User(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	// A coordinator cannot see another organization's accounts: they do not exist for her.
+	if _, err := s.mayManage(c, target.Org, target.Role); err != nil {
+		if err == errForbidden && userOf(c).Role != accounts.RoleAdmin && target.Org != userOf(c).Org {
+			return errNotFound
+		}
+		return err
+	}
+	p := accounts.UserPatch{Disabled: in.Disabled, Password: in.Password, Lang: in.Lang}
+	if in.Role != nil {
+		r := accounts.Role(*in.Role)
+		if _, err := s.mayManage(c, target.Org, r); err != nil {
+			return err
+		}
+		p.Role = &r
+	}
+	if target.ID == userOf(c).ID && (in.Disabled != nil && *in.Disabled || in.Role != nil) {
+		return validation.Field("id", "you cannot disable your own account or change your own role")
+	}
+	u, err := s.Accounts.UpdateUser(ctx, target.ID, p)
+	if err != nil {
+		_ = s.record(c, "user.update", target.ID, outcomeOf(err), "")
+		return err
+	}
+	if err := s.record(c, "user.update", u.ID, "ok", changed(in)); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"user": u})
+	return nil
+}
+
+// changed names the fields of an account change for the access log, never their values
+// when they are secrets.
+func changed(in userPatchInput) string {
+	out := ""
+	if in.Disabled != nil {
+		if *in.Disabled {
+			out += "disabled "
+		} else {
+			out += "enabled "
+		}
+	}
+	if in.Role != nil {
+		out += "role=" + *in.Role + " "
+	}
+	if in.Password != nil {
+		out += "password "
+	}
+	return out
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
