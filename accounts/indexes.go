@@ -16,6 +16,12 @@ import (
 // {_id} lookups, which is why the hot paths use nothing else.
 func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
 	defer wrap(&err, "accounts.Store.EnsureIndexes")
+	// Every collection exists from the start, so the embedded store's _id index
+	// (database.IndexIDs) covers them all.
+	if err := database.EnsureCollections(ctx, s.users.Database(), s.orgs.Name(), s.users.Name(),
+		s.usernames.Name(), s.sessions.Name(), s.failures.Name(), s.takeovers.Name()); err != nil {
+		return err
+	}
 	// The usernames collection already makes usernames unique through its _id; the
 	// unique index on users.username is a second guard should a claim ever be
 	// repaired wrongly.

@@ -72,6 +72,9 @@ func NewLog(db *mongo.Database, now func() time.Time) *Log {
 // embedded store scans regardless); it is idempotent and returns the database's error.
 func (l *Log) EnsureIndexes(ctx context.Context) (err error) {
 	defer wrap(&err, "audit.Log.EnsureIndexes")
+	if err := database.EnsureCollections(ctx, l.entries.Database(), l.entries.Name(), l.heads.Name()); err != nil {
+		return err
+	}
 	return database.CreateIndexes(ctx, l.entries,
 		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "seq", Value: 1}},
 			Options: options.Index().SetName("org_seq").SetUnique(true)},

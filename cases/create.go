@@ -15,7 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"registro/keys"
+	"registro/keyring"
 	"registro/validation"
 )
 
@@ -57,7 +57,7 @@ func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (
 	} else if c.Subject, err = RandomPseudonym(); err != nil {
 		return nil, false, err
 	}
-	dataKey, err := keys.NewDataKey()
+	dataKey, err := keyring.NewDataKey()
 	if err != nil {
 		return nil, false, err
 	}

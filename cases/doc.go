@@ -4,32 +4,32 @@ import (
 	"fmt"
 	"time"
 
-	"registro/keys"
+	"registro/keyring"
 )
 
 // caseDoc is a case as stored: the narrative, contact and follow-up notes sealed under
 // the case's own data key, which is itself wrapped by the key-encryption key.
 type caseDoc struct {
-	ID           string        `bson:"_id"`
-	Ref          string        `bson:"ref"`
-	Org          string        `bson:"org"`
-	Subject      string        `bson:"subject"`
-	Incident     Incident      `bson:"incident"`
-	Perpetrators []string      `bson:"perpetrators"`
-	Violations   []string      `bson:"violations"`
-	Survivor     Survivor      `bson:"survivor"`
-	Consent      Consent       `bson:"consent"`
-	Narrative    []byte        `bson:"narrative"`
-	Contact      []byte        `bson:"contact"`
-	Response     Response      `bson:"response"`
-	Followups    []followupDoc `bson:"followups"`
-	Grants       []Grant       `bson:"grants"`
-	RecordedBy   string        `bson:"recorded_by"`
-	RecordedAt   time.Time     `bson:"recorded_at"`
-	UpdatedAt    time.Time     `bson:"updated_at"`
-	Version      int64         `bson:"version"`
-	Period       Period        `bson:"period"`
-	Key          *keys.Wrapped `bson:"key"`
+	ID           string           `bson:"_id"`
+	Ref          string           `bson:"ref"`
+	Org          string           `bson:"org"`
+	Subject      string           `bson:"subject"`
+	Incident     Incident         `bson:"incident"`
+	Perpetrators []string         `bson:"perpetrators"`
+	Violations   []string         `bson:"violations"`
+	Survivor     Survivor         `bson:"survivor"`
+	Consent      Consent          `bson:"consent"`
+	Narrative    []byte           `bson:"narrative"`
+	Contact      []byte           `bson:"contact"`
+	Response     Response         `bson:"response"`
+	Followups    []followupDoc    `bson:"followups"`
+	Grants       []Grant          `bson:"grants"`
+	RecordedBy   string           `bson:"recorded_by"`
+	RecordedAt   time.Time        `bson:"recorded_at"`
+	UpdatedAt    time.Time        `bson:"updated_at"`
+	Version      int64            `bson:"version"`
+	Period       Period           `bson:"period"`
+	Key          *keyring.Wrapped `bson:"key"`
 	// Erased marks a tombstone: the data key and every sensitive field are gone, and
 	// only what keeps the reference sequence explainable remains.
 	Erased *Erasure `bson:"erased,omitempty"`
@@ -55,7 +55,7 @@ func caseKeyAAD(id string) []byte { return []byte("case|" + id) }
 func fieldAAD(id, field string) []byte { return []byte(id + "|" + field) }
 
 // seal encrypts c's sensitive fields into a document under dataKey.
-func seal(c *Case, dataKey []byte, wrapped keys.Wrapped) (*caseDoc, error) {
+func seal(c *Case, dataKey []byte, wrapped keyring.Wrapped) (*caseDoc, error) {
 	d := &caseDoc{
 		ID: c.ID, Ref: c.Ref, Org: c.Org, Subject: c.Subject, Incident: c.Incident,
 		Perpetrators: c.Perpetrators, Violations: c.Violations, Survivor: c.Survivor,
@@ -67,16 +67,16 @@ func seal(c *Case, dataKey []byte, wrapped keys.Wrapped) (*caseDoc, error) {
 		d.Grants = []Grant{}
 	}
 	var err error
-	if d.Narrative, err = keys.Seal(dataKey, []byte(c.Narrative), fieldAAD(c.ID, "narrative")); err != nil {
+	if d.Narrative, err = keyring.Seal(dataKey, []byte(c.Narrative), fieldAAD(c.ID, "narrative")); err != nil {
 		return nil, err
 	}
 	if c.Contact != "" {
-		if d.Contact, err = keys.Seal(dataKey, []byte(c.Contact), fieldAAD(c.ID, "contact")); err != nil {
+		if d.Contact, err = keyring.Seal(dataKey, []byte(c.Contact), fieldAAD(c.ID, "contact")); err != nil {
 			return nil, err
 		}
 	}
 	for _, f := range c.Followups {
-		note, err := keys.Seal(dataKey, []byte(f.Note), fieldAAD(c.ID, "followup|"+f.ID))
+		note, err := keyring.Seal(dataKey, []byte(f.Note), fieldAAD(c.ID, "followup|"+f.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +88,7 @@ func seal(c *Case, dataKey []byte, wrapped keys.Wrapped) (*caseDoc, error) {
 
 // open decrypts a stored case; it returns the data key too, for re-sealing after an
 // edit.
-func open(d *caseDoc, ring *keys.Ring) (*Case, []byte, error) {
+func open(d *caseDoc, ring *keyring.Ring) (*Case, []byte, error) {
 	if d.Erased != nil || d.Key == nil {
 		return nil, nil, ErrNotFound
 	}
@@ -106,19 +106,19 @@ func open(d *caseDoc, ring *keys.Ring) (*Case, []byte, error) {
 	if c.Grants == nil {
 		c.Grants = []Grant{}
 	}
-	pt, err := keys.Open(dataKey, d.Narrative, fieldAAD(d.ID, "narrative"))
+	pt, err := keyring.Open(dataKey, d.Narrative, fieldAAD(d.ID, "narrative"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("narrative: %w", err)
 	}
 	c.Narrative = string(pt)
 	if len(d.Contact) > 0 {
-		if pt, err = keys.Open(dataKey, d.Contact, fieldAAD(d.ID, "contact")); err != nil {
+		if pt, err = keyring.Open(dataKey, d.Contact, fieldAAD(d.ID, "contact")); err != nil {
 			return nil, nil, fmt.Errorf("contact: %w", err)
 		}
 		c.Contact = string(pt)
 	}
 	for _, f := range d.Followups {
-		pt, err := keys.Open(dataKey, f.Note, fieldAAD(d.ID, "followup|"+f.ID))
+		pt, err := keyring.Open(dataKey, f.Note, fieldAAD(d.ID, "followup|"+f.ID))
 		if err != nil {
 			return nil, nil, fmt.Errorf("follow-up %s: %w", f.ID, err)
 		}

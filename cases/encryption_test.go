@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"registro/keys"
+	"registro/keyring"
 )
 
 // Markers are distinctive strings put in sensitive fields, to look for in raw data.
@@ -75,10 +75,10 @@ func TestSensitiveFieldsAreSealed(t *testing.T) {
 
 // sealedFields is the part of a stored case that holds ciphertext.
 type sealedFields struct {
-	Narrative []byte       `bson:"narrative"`
-	Contact   []byte       `bson:"contact"`
-	Key       keys.Wrapped `bson:"key"`
-	Followups []bson.M     `bson:"followups"`
+	Narrative []byte          `bson:"narrative"`
+	Contact   []byte          `bson:"contact"`
+	Key       keyring.Wrapped `bson:"key"`
+	Followups []bson.M        `bson:"followups"`
 }
 
 func TestTamperedCiphertextFailsToOpen(t *testing.T) {
@@ -113,8 +113,8 @@ func TestTamperedCiphertextFailsToOpen(t *testing.T) {
 			set(t, s, victim.ID, tt.field, tt.value)
 			t.Cleanup(func() { restore(t, s, before) })
 			_, err := s.Case(ctx, victim.ID, allowAll)
-			if !errors.Is(err, keys.ErrDecrypt) {
-				t.Fatalf("Case = %v, want an error wrapping keys.ErrDecrypt", err)
+			if !errors.Is(err, keyring.ErrDecrypt) {
+				t.Fatalf("Case = %v, want an error wrapping keyring.ErrDecrypt", err)
 			}
 			if errors.Is(err, ErrNotFound) {
 				t.Fatal("a damaged case reads as not found")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -122,5 +123,36 @@ func TestWithdrawingLegalConsentEndsGrants(t *testing.T) {
 	_, err = s.Grant(ctx, bea, c.ID, "u-lawyer", "lawyer", testNow.Add(time.Hour), allowAll)
 	if _, ok := fieldsOf(t, err)["consent.legal_sharing"]; !ok {
 		t.Errorf("Grant after withdrawal = %v, want a consent.legal_sharing problem", err)
+	}
+}
+
+// TestGrantLimit: authorization's MongoDB filter sees the first MaxGrants shares, so
+// the store refuses one more live share; expired shares make room and leave their lists.
+func TestGrantLimit(t *testing.T) {
+	t.Parallel()
+	s := mustStore(t)
+	ctx := context.Background()
+	c := mustCreate(t, s, ana, validInput())
+	for i := range MaxGrants {
+		expires := testNow.Add(time.Duration(i+1) * time.Hour)
+		if _, err := s.Grant(ctx, bea, c.ID, fmt.Sprintf("u-law%d", i), "law", expires, allowAll); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := s.Grant(ctx, bea, c.ID, "u-one-more", "law", testNow.Add(48*time.Hour), allowAll)
+	if got := fieldsOf(t, err); got["user"] == "" {
+		t.Fatalf("share number %d: err = %v, want a validation error on user", MaxGrants+1, err)
+	}
+	// Two hours later the first two shares have expired.
+	s.SetClock(func() time.Time { return testNow.Add(2 * time.Hour) })
+	got, err := s.Grant(ctx, bea, c.ID, "u-one-more", "law", testNow.Add(48*time.Hour), allowAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Grants) != MaxGrants-1 {
+		t.Fatalf("%d grants after pruning, want %d", len(got.Grants), MaxGrants-1)
+	}
+	if l := mustList(t, s, grantedTo("u-law0")); len(l) != 0 {
+		t.Fatalf("an expired share is still listed: %v", refs(l))
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 	"registro/database"
 	"registro/database/dbtest"
-	"registro/keys"
+	"registro/keyring"
 	"registro/validation"
 	"registro/vocabulary"
 )
@@ -51,11 +51,11 @@ func mustStoreOn(tb testing.TB, db *database.DB) *Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ring, err := keys.ParseRing(testRing)
+	ring, err := keyring.ParseRing(testRing)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := NewStore(db, v, ring, keys.NewOrgKeys(db.Database, ring))
+	s := NewStore(db, v, ring, keyring.NewOrgKeys(db.Database, ring))
 	s.SetClock(func() time.Time { return testNow })
 	return s
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
-	"registro/keys"
+	"registro/keyring"
 )
 
 // v7At returns a version 7 UUID carrying time at.
@@ -47,7 +47,7 @@ func mustSeed(tb testing.TB, s *Store, a Actor, at []time.Time) []string {
 		if c.Subject, err = RandomPseudonym(); err != nil {
 			tb.Fatal(err)
 		}
-		key, err := keys.NewDataKey()
+		key, err := keyring.NewDataKey()
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -18,18 +18,18 @@ import (
 
 // The embedded store scans a whole collection for any filter but {_id: value}, so the
 // lists ("my cases", "the organization's cases", "cases shared with me") are kept as
-// bucket documents addressed by _id: one per list and month of recording, holding a
+// bucket documents addressed by _id: one per list and day or month of recording, holding a
 // short summary of each case keyed by case id, plus one directory per list naming its
-// months. A page reads the directory and the newest buckets, never the cases. The
+// periods. A page reads the directory and the newest buckets, never the cases. The
 // bucket pattern is as sound on MongoDB. The cases stay the source of truth: buckets
 // are written after the case and RebuildLists recomputes them. Each summary is kept
 // BSON-encoded in one binary value: the embedded store's cost is per value, and a
 // bucket is rewritten whole by every write to one of its cases.
 //
-//	o|ORG                  directory of the organization's list {months: [...]}
-//	o|ORG|2026-05          bucket {e: {<case id>: binary BSON summary}}
-//	u|ORG|USER             directory of the cases USER recorded
-//	u|ORG|USER|2026-05     bucket
+//	o|ORG                  directory of the organization's list {periods: [days]}
+//	o|ORG|2026-05-14       bucket of a day {e: {<case id>: binary BSON summary}}
+//	u|ORG|USER             directory of the cases USER recorded {periods: [months]}
+//	u|ORG|USER|2026-05     bucket of a month
 //	g|ORG|USER             one bucket of the cases shared with USER
 
 // Summary is what a list shows of a case: no narrative, contact or notes.
@@ -74,6 +74,17 @@ func summarize(d *caseDoc) Summary {
 // monthOf is the month of a case's creation, read from its time-ordered id.
 func monthOf(id string) string { return idTime(id).Format("2006-01") }
 
+// bucketPeriod names the bucket of a case within the list dir. The organization's
+// list is long and busy: a bucket per day keeps small the document every write to one
+// of its cases rewrites. A worker's own list is short: a bucket per month keeps a page
+// to a few reads.
+func bucketPeriod(dir, id string) string {
+	if strings.HasPrefix(dir, "o|") {
+		return idTime(id).Format(time.DateOnly)
+	}
+	return monthOf(id)
+}
+
 // idTime is the creation time carried by a version 7 UUID, to the millisecond; the
 // case's recorded_at is this time, so lists and records agree on the month.
 func idTime(id string) time.Time {
@@ -93,13 +104,15 @@ func grantList(org, user string) string { return "g|" + org + "|" + user }
 // from the grant lists of users in revoked (grants that no longer hold).
 func (s *Store) indexCase(ctx context.Context, d *caseDoc, revoked []string) error {
 	defer s.lockShared()()
-	m := monthOf(d.ID)
 	var models []mongo.WriteModel
-	for _, list := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
-		if _, known := s.months.Load(list + "|" + m); !known {
+	var buckets []string
+	for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
+		p := bucketPeriod(dir, d.ID)
+		buckets = append(buckets, dir+"|"+p)
+		if _, known := s.known.Load(dir + "|" + p); !known {
 			models = append(models, mongo.NewUpdateOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: list}}).
-				SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "months", Value: m}}}}).
+				SetFilter(bson.D{{Key: "_id", Value: dir}}).
+				SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "periods", Value: p}}}}).
 				SetUpsert(true))
 		}
 	}
@@ -108,7 +121,6 @@ func (s *Store) indexCase(ctx context.Context, d *caseDoc, revoked []string) err
 		return err
 	}
 	set := bson.D{{Key: "$set", Value: bson.D{{Key: "e." + d.ID, Value: sum}}}}
-	buckets := []string{orgList(d.Org) + "|" + m, ownList(d.Org, d.RecordedBy) + "|" + m}
 	for _, g := range d.Grants {
 		buckets = append(buckets, grantList(d.Org, g.User))
 	}
@@ -122,8 +134,9 @@ func (s *Store) indexCase(ctx context.Context, d *caseDoc, revoked []string) err
 	if _, err := s.lists.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
 		return fmt.Errorf("update lists: %w", err)
 	}
-	s.months.Store(orgList(d.Org)+"|"+m, true)
-	s.months.Store(ownList(d.Org, d.RecordedBy)+"|"+m, true)
+	for _, b := range buckets[:2] {
+		s.known.Store(b, true) // the directory names this period now
+	}
 	return nil
 }
 
@@ -135,10 +148,9 @@ func unsetModel(bucket, id string) mongo.WriteModel {
 // unindexCase removes an erased case from every list.
 func (s *Store) unindexCase(ctx context.Context, d *caseDoc) error {
 	defer s.lockShared()()
-	m := monthOf(d.ID)
-	models := []mongo.WriteModel{
-		unsetModel(orgList(d.Org)+"|"+m, d.ID),
-		unsetModel(ownList(d.Org, d.RecordedBy)+"|"+m, d.ID),
+	var models []mongo.WriteModel
+	for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
+		models = append(models, unsetModel(dir+"|"+bucketPeriod(dir, d.ID), d.ID))
 	}
 	for _, g := range d.Grants {
 		models = append(models, unsetModel(grantList(d.Org, g.User), d.ID))
@@ -185,16 +197,16 @@ func (s *Store) List(ctx context.Context, q ListQuery) (_ []Summary, next string
 	if q.Limit <= 0 || q.Limit > MaxPage {
 		q.Limit = min(max(q.Limit, 50), MaxPage)
 	}
-	months, granted, err := s.listSources(ctx, q.Sources)
+	plan, err := s.planList(ctx, q.Sources)
 	if err != nil {
 		return nil, "", err
 	}
 	var out []Summary
-	for _, m := range months {
-		if after != "" && m > monthOf(after) {
+	for _, p := range plan.periods {
+		if after != "" && p.key > plan.keyOf(after) {
 			continue
 		}
-		entries, err := s.monthEntries(ctx, q.Sources, m, granted)
+		entries, err := s.periodEntries(ctx, p)
 		if err != nil {
 			return nil, "", err
 		}
@@ -210,51 +222,92 @@ func (s *Store) List(ctx context.Context, q ListQuery) (_ []Summary, next string
 	return out, "", nil
 }
 
-// listSources reads the directories of the sources: every month that holds cases, newest
-// first, and the shared cases (one bucket per grantee, grouped by month).
-func (s *Store) listSources(ctx context.Context, sources []Source) ([]string, map[string][]Summary, error) {
-	monthSet := map[string]bool{}
-	granted := map[string][]Summary{}
+// listPlan is the order in which a list reads its buckets: periods newest first,
+// each naming the buckets (and shared cases) that hold its entries.
+type listPlan struct {
+	periods []listPeriod
+	keyOf   func(id string) string
+}
+
+type listPeriod struct {
+	key     string
+	buckets []string
+	extra   []Summary
+}
+
+// planList reads the directories of the sources. The organization's list holds every
+// other list of the organization, so with it the others are not read; without it, a
+// worker's own months and the cases shared with her merge month by month.
+func (s *Store) planList(ctx context.Context, sources []Source) (listPlan, error) {
+	for _, src := range sources {
+		if src.Kind != "org" {
+			continue
+		}
+		dir := orgList(src.Org)
+		periods, err := s.directory(ctx, dir)
+		if err != nil {
+			return listPlan{}, err
+		}
+		plan := listPlan{keyOf: func(id string) string { return bucketPeriod(dir, id) }}
+		for _, p := range periods {
+			plan.periods = append(plan.periods, listPeriod{key: p, buckets: []string{dir + "|" + p}})
+		}
+		return plan, nil
+	}
+	byMonth := map[string]*listPeriod{}
+	at := func(m string) *listPeriod {
+		if byMonth[m] == nil {
+			byMonth[m] = &listPeriod{key: m}
+		}
+		return byMonth[m]
+	}
 	for _, src := range sources {
 		switch src.Kind {
-		case "org", "own":
-			id := orgList(src.Org)
-			if src.Kind == "own" {
-				id = ownList(src.Org, src.User)
+		case "own":
+			dir := ownList(src.Org, src.User)
+			months, err := s.directory(ctx, dir)
+			if err != nil {
+				return listPlan{}, err
 			}
-			var dir struct {
-				Months []string `bson:"months"`
-			}
-			err := s.lists.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&dir)
-			if err != nil && err != mongo.ErrNoDocuments {
-				return nil, nil, err
-			}
-			for _, m := range dir.Months {
-				monthSet[m] = true
+			for _, m := range months {
+				p := at(m)
+				p.buckets = append(p.buckets, dir+"|"+m)
 			}
 		case "granted":
 			entries, err := s.bucket(ctx, grantList(src.Org, src.User))
 			if err != nil {
-				return nil, nil, err
+				return listPlan{}, err
 			}
 			for _, e := range entries {
-				m := monthOf(e.ID)
-				monthSet[m] = true
-				granted[m] = append(granted[m], e)
+				p := at(monthOf(e.ID))
+				p.extra = append(p.extra, e)
 			}
 		}
 	}
-	months := make([]string, 0, len(monthSet))
-	for m := range monthSet {
-		months = append(months, m)
+	plan := listPlan{keyOf: monthOf}
+	for _, p := range byMonth {
+		plan.periods = append(plan.periods, *p)
 	}
-	slices.Sort(months)
-	slices.Reverse(months)
-	return months, granted, nil
+	slices.SortFunc(plan.periods, func(a, b listPeriod) int { return strings.Compare(b.key, a.key) })
+	return plan, nil
 }
 
-// monthEntries merges the entries of month m from every source, newest first.
-func (s *Store) monthEntries(ctx context.Context, sources []Source, m string, granted map[string][]Summary) ([]Summary, error) {
+// directory returns the periods a list holds cases in, newest first.
+func (s *Store) directory(ctx context.Context, id string) ([]string, error) {
+	var dir struct {
+		Periods []string `bson:"periods"`
+	}
+	err := s.lists.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&dir)
+	if err != nil && err != mongo.ErrNoDocuments {
+		return nil, err
+	}
+	slices.Sort(dir.Periods)
+	slices.Reverse(dir.Periods)
+	return dir.Periods, nil
+}
+
+// periodEntries merges the entries of one period from its buckets, newest first.
+func (s *Store) periodEntries(ctx context.Context, p listPeriod) ([]Summary, error) {
 	seen := map[string]bool{}
 	var all []Summary
 	add := func(es []Summary) {
@@ -265,23 +318,14 @@ func (s *Store) monthEntries(ctx context.Context, sources []Source, m string, gr
 			}
 		}
 	}
-	for _, src := range sources {
-		var id string
-		switch src.Kind {
-		case "org":
-			id = orgList(src.Org) + "|" + m
-		case "own":
-			id = ownList(src.Org, src.User) + "|" + m
-		default:
-			continue
-		}
+	for _, id := range p.buckets {
 		es, err := s.bucket(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		add(es)
 	}
-	add(granted[m])
+	add(p.extra)
 	slices.SortFunc(all, func(a, b Summary) int { return strings.Compare(b.ID, a.ID) })
 	return all, nil
 }

@@ -9,26 +9,26 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// listDoc is a list document as RebuildLists writes it: a directory holds Months, a
+// listDoc is a list document as RebuildLists writes it: a directory holds Periods, a
 // bucket holds E, the BSON summaries by case id.
 type listDoc struct {
-	ID     string            `bson:"_id"`
-	Months []string          `bson:"months,omitempty"`
-	E      map[string][]byte `bson:"e,omitempty"`
+	ID      string            `bson:"_id"`
+	Periods []string          `bson:"periods,omitempty"`
+	E       map[string][]byte `bson:"e,omitempty"`
 }
 
 // RebuildLists recomputes every case list from the cases, which are the source of
 // truth, rewrites each list document whose content differs, deletes those that should
 // not exist (lists of erased cases only, stray documents), and returns how many it
 // fixed. It scans every case: a maintenance command, for after a crash between a
-// case's write and its lists'. A running server remembers which months its
+// case's write and its lists'. A running server remembers which periods its
 // directories hold, so on MongoDB run it with the servers stopped; on the embedded
 // store it holds the list lock, so this store's writes wait and stay listed.
 func (s *Store) RebuildLists(ctx context.Context) (fixed int, err error) {
 	defer wrap(&err, "cases.Store.RebuildLists")
 	defer s.lockShared()()
-	// Directories may lose months: forget which ones indexCase thought present.
-	defer s.months.Clear()
+	// Directories may lose periods: forget which ones indexCase thought present.
+	defer s.known.Clear()
 	want, err := s.derivedLists(ctx)
 	if err != nil {
 		return 0, err
@@ -91,14 +91,14 @@ func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
 		}
 		l.E[caseID] = sum
 	}
-	addMonth := func(id, m string) {
+	addPeriod := func(id, m string) {
 		l := want[id]
 		if l == nil {
 			l = &listDoc{ID: id}
 			want[id] = l
 		}
-		if !slices.Contains(l.Months, m) {
-			l.Months = append(l.Months, m)
+		if !slices.Contains(l.Periods, m) {
+			l.Periods = append(l.Periods, m)
 		}
 	}
 	for cur.Next(ctx) {
@@ -113,27 +113,27 @@ func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := monthOf(d.ID)
 		for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
-			addMonth(dir, m)
-			add(dir+"|"+m, d.ID, sum)
+			p := bucketPeriod(dir, d.ID)
+			addPeriod(dir, p)
+			add(dir+"|"+p, d.ID, sum)
 		}
 		for _, g := range d.Grants {
 			add(grantList(d.Org, g.User), d.ID, sum)
 		}
 	}
 	for _, l := range want {
-		slices.Sort(l.Months)
+		slices.Sort(l.Periods)
 	}
 	return want, cur.Err()
 }
 
 // sameList reports whether a stored list document holds what w calls for: the same
-// months (in any order) or the same entries.
+// periods (in any order) or the same entries.
 func sameList(have, w *listDoc) bool {
-	months := slices.Clone(have.Months)
-	slices.Sort(months)
-	if !slices.Equal(months, w.Months) || len(have.E) != len(w.E) {
+	periods := slices.Clone(have.Periods)
+	slices.Sort(periods)
+	if !slices.Equal(periods, w.Periods) || len(have.E) != len(w.E) {
 		return false
 	}
 	for id, sum := range w.E {

@@ -79,7 +79,7 @@ func TestRebuildListsRepairs(t *testing.T) {
 	mustRebuild(t, s, 0)
 
 	m := monthOf(c2.ID)
-	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: "o|LIM|" + m}}); err != nil { // lost bucket
+	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: "o|LIM|" + bucketPeriod("o|LIM", c2.ID)}}); err != nil { // lost bucket
 		t.Fatal(err)
 	}
 	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: "g|LIM|u-lawyer"}}); err != nil { // lost grant list
@@ -93,7 +93,7 @@ func TestRebuildListsRepairs(t *testing.T) {
 	stale := summarize(c2Doc)
 	stale.Status = "closed"
 	listWrite(t, s, "u|LIM|u-bea|"+m, entry(t, stale)) // status changed by hand
-	listWrite(t, s, "o|LIM", bson.D{{Key: "$addToSet", Value: bson.D{{Key: "months", Value: "1999-01"}}}})
+	listWrite(t, s, "o|LIM", bson.D{{Key: "$addToSet", Value: bson.D{{Key: "periods", Value: "1999-01"}}}})
 	listWrite(t, s, "o|LIM|1999-01", bson.D{{Key: "$set", Value: bson.D{{Key: "e", Value: bson.D{}}}}}) // stray bucket
 	if _, err := s.lists.InsertOne(ctx, bson.D{{Key: "_id", Value: 42}}); err != nil {                  // not a list at all
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"registro/database"
-	"registro/keys"
+	"registro/keyring"
 	"registro/vocabulary"
 )
 
@@ -27,8 +27,8 @@ type Store struct {
 	counters *mongo.Collection
 	idem     *mongo.Collection
 	vocab    *vocabulary.Vocabulary
-	ring     *keys.Ring
-	orgKeys  *keys.OrgKeys
+	ring     *keyring.Ring
+	orgKeys  *keyring.OrgKeys
 	// embedded: the single-process store, where a version check runs under an
 	// in-process lock instead of in the filter (only {_id} filters avoid a scan).
 	embedded bool
@@ -39,11 +39,11 @@ type Store struct {
 	// a document without isolation, so concurrent $inc or $set on one document lose
 	// writes and concurrent upserts fail with a duplicate key.
 	shared sync.Mutex
-	months sync.Map // list directories known to hold a month already
+	known  sync.Map // list periods already named in their directory
 }
 
 // NewStore returns the case store over db.
-func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keys.Ring, orgKeys *keys.OrgKeys) *Store {
+func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keyring.Ring, orgKeys *keyring.OrgKeys) *Store {
 	return &Store{
 		cases:    db.Collection("cases"),
 		lists:    db.Collection("case_lists"),
@@ -67,13 +67,22 @@ func (s *Store) Vocabulary() *vocabulary.Vocabulary { return s.vocab }
 // idempotent. Lists and lookups go by _id, so these serve reports, exports and
 // maintenance on MongoDB.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	err := database.CreateIndexes(ctx, s.cases,
-		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "ref", Value: 1}}, Options: options.Index().SetUnique(true).SetName("org_ref")},
-		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "recorded_by", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("org_recorder")},
-		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "subject", Value: 1}}, Options: options.Index().SetName("org_subject")},
-		mongo.IndexModel{Keys: bson.D{{Key: "grants.user", Value: 1}}, Options: options.Index().SetName("grantee")},
-		mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "period.quarter", Value: 1}}, Options: options.Index().SetName("org_quarter")},
-	)
+	if err := database.EnsureCollections(ctx, s.cases.Database(), s.cases.Name(), s.lists.Name(), s.counters.Name(), s.idem.Name(), "org_keys"); err != nil {
+		return fmt.Errorf("cases.Store.EnsureIndexes: %w", err)
+	}
+	// The unique reference is a guard on both stores. The other indexes serve
+	// MongoDB's queries; the embedded store cannot use them (it scans for any filter
+	// but _id) and would only pay for them on every write.
+	models := []mongo.IndexModel{{Keys: bson.D{{Key: "org", Value: 1}, {Key: "ref", Value: 1}}, Options: options.Index().SetUnique(true).SetName("org_ref")}}
+	if !s.embedded {
+		models = append(models,
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "recorded_by", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("org_recorder")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "subject", Value: 1}}, Options: options.Index().SetName("org_subject")},
+			mongo.IndexModel{Keys: bson.D{{Key: "grants.user", Value: 1}}, Options: options.Index().SetName("grantee")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "period.quarter", Value: 1}}, Options: options.Index().SetName("org_quarter")},
+		)
+	}
+	err := database.CreateIndexes(ctx, s.cases, models...)
 	if err != nil {
 		return fmt.Errorf("cases.Store.EnsureIndexes: %w", err)
 	}

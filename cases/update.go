@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -204,6 +205,11 @@ func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in Followup
 	})
 }
 
+// MaxGrants bounds the live shares of one case: the MongoDB filter of authorization
+// (authz.CaseFilter) checks grant positions one by one, because the embedded store
+// cannot match two conditions on one array element ($elemMatch).
+const MaxGrants = 8
+
 // Grant shares the case with id with the legal partner user (username for display)
 // until expires. It returns ErrNotFound, and *validation.Error when the survivor did
 // not consent to legal sharing or expires is not in the future. A second grant to the
@@ -218,10 +224,22 @@ func (s *Store) Grant(ctx context.Context, a Actor, id, user, username string, e
 		if !c.Consent.LegalSharing {
 			return nil, validation.Field("consent.legal_sharing", "the survivor did not consent to legal sharing")
 		}
-		c.Grants = slices.DeleteFunc(c.Grants, func(g Grant) bool { return g.User == user })
+		// Expired shares (which leave their lists) and an earlier share with the same
+		// user make room.
+		var expired []string
+		c.Grants = slices.DeleteFunc(c.Grants, func(g Grant) bool {
+			if g.User != user && !g.ExpiresAt.After(now) {
+				expired = append(expired, g.User)
+				return true
+			}
+			return g.User == user
+		})
+		if len(c.Grants) >= MaxGrants {
+			return nil, validation.Field("user", fmt.Sprintf("a case can be shared with at most %d legal partners at once: revoke one first", MaxGrants))
+		}
 		c.Grants = append(c.Grants, Grant{User: user, Username: username, GrantedBy: a.UserID,
 			GrantedAt: now.Truncate(time.Millisecond), ExpiresAt: expires.UTC().Truncate(time.Millisecond)})
-		return nil, nil
+		return expired, nil
 	})
 }
 

@@ -44,6 +44,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	if fromCookie && !safeMethod(c.Request.Method) {
 		got := c.GetHeader(csrfHeader)
 		if got == "" {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 			got = c.PostForm("csrf_token")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {

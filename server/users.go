@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/rand"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,6 +78,7 @@ func (s *Server) createUser(c *gin.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
+	in.Org = orgCode(in.Org)
 	if in.Org == "" {
 		in.Org = userOf(c).Org
 	}
@@ -107,7 +109,7 @@ func (s *Server) createUser(c *gin.Context) error {
 }
 
 func (s *Server) listUsers(c *gin.Context) error {
-	org := c.Query("org")
+	org := orgCode(c.Query("org"))
 	me := userOf(c)
 	if org == "" && me.Role != accounts.RoleAdmin {
 		org = me.Org
@@ -189,6 +191,10 @@ func changed(in userPatchInput) string {
 	}
 	return out
 }
+
+// orgCode normalizes an organization code as the accounts store does, so that the
+// authorization check compares the code the store will act on.
+func orgCode(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 func orDefault(s, d string) string {
 	if s == "" {

@@ -11,7 +11,7 @@ import (
 	"registro/authz"
 	"registro/cases"
 	"registro/database"
-	"registro/keys"
+	"registro/keyring"
 	"registro/vocabulary"
 )
 
@@ -53,7 +53,7 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	}
 	a := &app{
 		cfg: cfg, log: log, db: db, authz: az,
-		cases: cases.NewStore(db, vocab, ring, keys.NewOrgKeys(db.Database, ring)),
+		cases: cases.NewStore(db, vocab, ring, keyring.NewOrgKeys(db.Database, ring)),
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
 		}),
@@ -78,15 +78,15 @@ func (a *app) close() {
 	}
 }
 
-func loadRing(cfg config, log *slog.Logger) (*keys.Ring, error) {
+func loadRing(cfg config, log *slog.Logger) (*keyring.Ring, error) {
 	if cfg.KEK != "" {
-		r, err := keys.ParseRing(cfg.KEK)
+		r, err := keyring.ParseRing(cfg.KEK)
 		if err != nil {
 			return nil, fmt.Errorf("REGISTRO_KEK: %w", err)
 		}
 		return r, nil
 	}
-	r, created, err := keys.LoadRingFile(cfg.KeyFile, cfg.DataDir)
+	r, created, err := keyring.LoadRingFile(cfg.KeyFile, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ type config struct {
 	SessionIdle       time.Duration
 	SessionLifetime   time.Duration
 	LoginLimit        int
+	TrustedProxies    []string
 }
 
 // loadConfig reads the environment through getenv, applying defaults. It returns every
@@ -58,6 +60,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.LoginLimit, err = strconv.Atoi(orDefault(getenv("REGISTRO_LOGIN_LIMIT"), "10")); err != nil || c.LoginLimit < 1 {
 		problems = append(problems, "REGISTRO_LOGIN_LIMIT: sign-in attempts per client address per minute, at least 1")
+	}
+	for _, p := range strings.Split(getenv("REGISTRO_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			problems = append(problems, fmt.Sprintf("REGISTRO_TRUSTED_PROXIES: %q is not an IP address or CIDR", p))
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	if err := c.validate(); err != nil {
 		problems = append(problems, err.Error())
@@ -96,7 +107,7 @@ func (c config) LogValue() slog.Value {
 		slog.Bool("embedded_store", c.MongoURI == ""), slog.String("mongodb_uri", mask(c.MongoURI)),
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
-		slog.Bool("secure_cookies", c.SecureCookies),
+		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
 	)
 }
 

@@ -45,7 +45,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	srv := &http.Server{
 		Handler: server.New(server.Deps{
 			Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
-			SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit,
+			SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

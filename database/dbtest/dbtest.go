@@ -25,6 +25,15 @@ var (
 // DB's Embedded flag tells which store runs it.
 func New(tb testing.TB) *database.DB {
 	tb.Helper()
+	db := Kept(tb)
+	tb.Cleanup(func() { _ = db.Database.Drop(context.Background()) })
+	return db
+}
+
+// Kept returns a database of its own that outlives the test, for benchmarks that
+// seed a large registry once and share it between sub-benchmarks.
+func Kept(tb testing.TB) *database.DB {
+	tb.Helper()
 	once.Do(func() {
 		dir, derr := os.MkdirTemp("", "registro-dbtest-")
 		if derr != nil {
@@ -41,6 +50,5 @@ func New(tb testing.TB) *database.DB {
 	name := fmt.Sprintf("t_%s", uuid.NewString()[:8]+uuid.NewString()[:8])
 	db := *shared
 	db.Database = shared.Client.Database(name)
-	tb.Cleanup(func() { _ = db.Database.Drop(context.Background()) })
 	return &db
 }

@@ -1,4 +1,4 @@
-package keys
+package keyring
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func NewOrgKeys(db *mongo.Database, ring *Ring) *OrgKeys {
 func (k *OrgKeys) Pseudonym(ctx context.Context, org string) (_ []byte, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("keys.OrgKeys.Pseudonym(%s): %w", org, err)
+			err = fmt.Errorf("keyring.OrgKeys.Pseudonym(%s): %w", org, err)
 		}
 	}()
 	k.mu.Lock()

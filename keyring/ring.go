@@ -1,4 +1,4 @@
-package keys
+package keyring
 
 import (
 	"crypto/rand"
@@ -94,7 +94,7 @@ func writeNewRing(path string) error {
 	}
 	k := make([]byte, KeySize)
 	if _, err := rand.Read(k); err != nil {
-		return fmt.Errorf("keys: random: %w", err)
+		return fmt.Errorf("keyring: random: %w", err)
 	}
 	content := "# Registro key-encryption keys: back this file up apart from the data.\n" +
 		"# Without it no narrative, contact or note can be read.\nk1:" + base64.StdEncoding.EncodeToString(k) + "\n"

@@ -1,7 +1,7 @@
-// Package keys holds Registro's encryption keys: the key-encryption keys (KEKs) that
+// Package keyring holds Registro's encryption keys: the key-encryption keys (KEKs) that
 // never live in the database, the per-case data keys they wrap, the AEAD that seals
 // narratives, contacts and notes, and the per-organization pseudonym keys.
-package keys
+package keyring
 
 import (
 	"crypto/aes"
@@ -19,17 +19,17 @@ const sealVersion = 1
 
 var (
 	// ErrUnknownKey is returned when a wrapped key names a KEK the ring does not hold.
-	ErrUnknownKey = errors.New("keys: unknown key-encryption key")
+	ErrUnknownKey = errors.New("keyring: unknown key-encryption key")
 	// ErrDecrypt is returned when a ciphertext fails authentication: wrong key, wrong
 	// associated data, or tampering.
-	ErrDecrypt = errors.New("keys: decryption failed")
+	ErrDecrypt = errors.New("keyring: decryption failed")
 )
 
 // NewDataKey returns a fresh random data key.
 func NewDataKey() ([]byte, error) {
 	k := make([]byte, KeySize)
 	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("keys: random: %w", err)
+		return nil, fmt.Errorf("keyring: random: %w", err)
 	}
 	return k, nil
 }
@@ -45,7 +45,7 @@ func Seal(key, plaintext, aad []byte) ([]byte, error) {
 	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(plaintext)+aead.Overhead())
 	out[0] = sealVersion
 	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, fmt.Errorf("keys: random: %w", err)
+		return nil, fmt.Errorf("keyring: random: %w", err)
 	}
 	return aead.Seal(out, out[1:], plaintext, aad), nil
 }
@@ -70,11 +70,11 @@ func Open(key, sealed, aad []byte) ([]byte, error) {
 
 func newGCM(key []byte) (cipher.AEAD, error) {
 	if len(key) != KeySize {
-		return nil, fmt.Errorf("keys: key of %d bytes, want %d", len(key), KeySize)
+		return nil, fmt.Errorf("keyring: key of %d bytes, want %d", len(key), KeySize)
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, fmt.Errorf("keyring: %w", err)
 	}
 	return cipher.NewGCM(block)
 }
