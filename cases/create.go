@@ -80,6 +80,9 @@ func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (
 	if err := s.indexCase(ctx, d, nil); err != nil {
 		return nil, false, err
 	}
+	if err := s.updateFacts(ctx, nil, d); err != nil {
+		return nil, false, err
+	}
 	return c, false, nil
 }
 

@@ -26,6 +26,7 @@ type Store struct {
 	lists    *mongo.Collection
 	counters *mongo.Collection
 	idem     *mongo.Collection
+	facts    *mongo.Collection
 	vocab    *vocabulary.Vocabulary
 	ring     *keyring.Ring
 	orgKeys  *keyring.OrgKeys
@@ -49,6 +50,7 @@ func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keyring.Ring, org
 		lists:    db.Collection("case_lists"),
 		counters: db.Collection("counters"),
 		idem:     db.Collection("idempotency"),
+		facts:    db.Collection("case_facts"),
 		vocab:    v,
 		ring:     ring,
 		orgKeys:  orgKeys,
@@ -67,7 +69,7 @@ func (s *Store) Vocabulary() *vocabulary.Vocabulary { return s.vocab }
 // idempotent. Lists and lookups go by _id, so these serve reports, exports and
 // maintenance on MongoDB.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if err := database.EnsureCollections(ctx, s.cases.Database(), s.cases.Name(), s.lists.Name(), s.counters.Name(), s.idem.Name(), "org_keys"); err != nil {
+	if err := database.EnsureCollections(ctx, s.cases.Database(), s.cases.Name(), s.lists.Name(), s.counters.Name(), s.idem.Name(), s.facts.Name(), "org_keys"); err != nil {
 		return fmt.Errorf("cases.Store.EnsureIndexes: %w", err)
 	}
 	// The unique reference is a guard on both stores. The other indexes serve

@@ -70,6 +70,9 @@ func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow
 	if err := s.indexCase(ctx, nd, revoked); err != nil {
 		return nil, err
 	}
+	if err := s.updateFacts(ctx, d, nd); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -284,5 +287,8 @@ func (s *Store) Erase(ctx context.Context, a Actor, id string, allow func(*Case)
 	if _, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, tomb); err != nil {
 		return "", err
 	}
-	return d.Ref, s.unindexCase(ctx, d)
+	if err := s.unindexCase(ctx, d); err != nil {
+		return "", err
+	}
+	return d.Ref, s.updateFacts(ctx, d, nil)
 }

@@ -93,5 +93,28 @@ func reindexCommand(ctx context.Context, getenv func(string) string, stdout, std
 		return err
 	}
 	fmt.Fprintf(stdout, "Rebuilt the case lists: %d list documents fixed.\n", n)
+	if n, err = a.cases.RebuildFacts(ctx, false); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Rebuilt the statistical facts: %d documents fixed.\n", n)
+	return nil
+}
+
+// checkCommand reports whether the statistical facts agree with the cases, changing
+// nothing.
+func checkCommand(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	n, err := a.cases.RebuildFacts(ctx, true)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("%d statistical facts documents disagree with the cases: run `registro reindex`", n)
+	}
+	fmt.Fprintln(stdout, "The statistical facts agree with the cases.")
 	return nil
 }

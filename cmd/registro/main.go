@@ -33,7 +33,8 @@ Usage:
   registro user reset-password USERNAME
                                        set a new generated password; ends the account's sessions
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
-  registro reindex                     rebuild the case lists from the cases (after a crash)
+  registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
+  registro check                       check that the statistical facts agree with the cases
   registro version                     print the version
   registro help                        print this help
 
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "reindex":
 		return reindexCommand(ctx, getenv, stdout, stderr)
+	case "check":
+		return checkCommand(ctx, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "registro", version)
 		return nil
