@@ -177,8 +177,9 @@ func BenchmarkIntake(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
 	})
 	b.Run("Create", func(b *testing.B) {
-		timed(b, func(int) {
-			if _, _, err := r.s.Create(ctx, a, validInput(), ""); err != nil {
+		timed(b, func(i int) {
+			w := Actor{UserID: fmt.Sprintf("worker-%02d", i%benchWorkers), Org: "LIM", Role: "outreach"}
+			if _, _, err := r.s.Create(ctx, w, validInput(), ""); err != nil {
 				b.Fatal(err)
 			}
 		})
