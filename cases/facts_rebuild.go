@@ -71,30 +71,17 @@ func (s *Store) RebuildFacts(ctx context.Context, dryRun bool) (fixed int, err e
 
 // derivedFacts streams every case and returns the facts documents they call for.
 func (s *Store) derivedFacts(ctx context.Context) (map[string]map[string]Fact, error) {
-	opts := options.Find().SetProjection(bson.D{
-		{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0},
-	})
-	cur, err := s.cases.Find(ctx, bson.D{}, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer cur.Close(ctx)
 	want := map[string]map[string]Fact{}
-	for cur.Next(ctx) {
-		var d caseDoc
-		if err := cur.Decode(&d); err != nil {
-			return nil, err
+	err := s.eachCase(ctx, func(d *caseDoc) error {
+		if key := factsKey(d); key != "" {
+			if want[key] == nil {
+				want[key] = map[string]Fact{}
+			}
+			want[key][d.ID] = normalizeFact(factOf(d))
 		}
-		key := factsKey(&d)
-		if key == "" {
-			continue
-		}
-		if want[key] == nil {
-			want[key] = map[string]Fact{}
-		}
-		want[key][d.ID] = normalizeFact(factOf(&d))
-	}
-	return want, cur.Err()
+		return nil
+	})
+	return want, err
 }
 
 // normalizeFacts makes decoded facts comparable with derived ones (nil and empty

@@ -73,15 +73,6 @@ func (s *Store) RebuildLists(ctx context.Context) (fixed int, err error) {
 
 // derivedLists streams every case and returns the list documents they call for.
 func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
-	// The sealed fields are not needed and are the bulk of a case.
-	opts := options.Find().SetProjection(bson.D{
-		{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0},
-	})
-	cur, err := s.cases.Find(ctx, bson.D{}, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer cur.Close(ctx)
 	want := map[string]*listDoc{}
 	add := func(id, caseID string, sum []byte) {
 		l := want[id]
@@ -101,17 +92,13 @@ func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
 			l.Periods = append(l.Periods, m)
 		}
 	}
-	for cur.Next(ctx) {
-		var d caseDoc
-		if err := cur.Decode(&d); err != nil {
-			return nil, err
-		}
+	err := s.eachCase(ctx, func(d *caseDoc) error {
 		if d.Erased != nil || d.Key == nil {
-			continue // erased cases are in no list
+			return nil // erased cases are in no list
 		}
-		sum, err := bson.Marshal(summarize(&d))
+		sum, err := bson.Marshal(summarize(d))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
 			p := bucketPeriod(dir, d.ID)
@@ -121,11 +108,35 @@ func (s *Store) derivedLists(ctx context.Context) (map[string]*listDoc, error) {
 		for _, g := range d.Grants {
 			add(grantList(d.Org, g.User), d.ID, sum)
 		}
-	}
+		return nil
+	})
 	for _, l := range want {
 		slices.Sort(l.Periods)
 	}
-	return want, cur.Err()
+	return want, err
+}
+
+// eachCase streams every stored case, tombstones included, without the sealed
+// fields (not needed by maintenance, and the bulk of a case), to fn.
+func (s *Store) eachCase(ctx context.Context, fn func(*caseDoc) error) error {
+	opts := options.Find().SetProjection(bson.D{
+		{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0},
+	})
+	cur, err := s.cases.Find(ctx, bson.D{}, opts)
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d caseDoc
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
 }
 
 // sameList reports whether a stored list document holds what w calls for: the same
