@@ -70,6 +70,9 @@ func registry(b *testing.B, n int) *benchRegistry {
 	if _, err := s.RebuildLists(ctx); err != nil {
 		b.Fatal(err)
 	}
+	if _, err := s.RebuildFacts(ctx, false); err != nil {
+		b.Fatal(err)
+	}
 	if err := db.IndexIDs(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -80,7 +83,10 @@ func registry(b *testing.B, n int) *benchRegistry {
 // benchDoc is a sealed case recorded by a at the given time.
 func benchDoc(tb testing.TB, s *Store, a Actor, at time.Time, seq int) *caseDoc {
 	tb.Helper()
-	c, _, err := s.newCase(a, validInput(), testNow)
+	in := validInput()
+	// Incidents happen up to two months before they are recorded.
+	in.Incident.Date = at.AddDate(0, 0, -(seq*7)%60).Format(time.DateOnly)
+	c, _, err := s.newCase(a, in, at.Add(time.Hour))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,6 +133,28 @@ func BenchmarkReadByID(b *testing.B) {
 					b.Fatal(err)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkFactsQuarter reads what a quarterly statistics table counts: the facts of
+// three months (about 830 cases at 10,000, 8,300 at 100,000).
+func BenchmarkFactsQuarter(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("cases=%d", n), func(b *testing.B) {
+			r := registry(b, n)
+			q := time.Now().UTC().AddDate(0, -18, 0)
+			first := time.Date(q.Year(), time.Month((int(q.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+			months := []string{first.Format("2006-01"), first.AddDate(0, 1, 0).Format("2006-01"), first.AddDate(0, 2, 0).Format("2006-01")}
+			var got int
+			timed(b, func(int) {
+				fs, err := r.s.Facts(context.Background(), "LIM", months)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got = len(fs)
+			})
+			b.ReportMetric(float64(got), "facts")
 		})
 	}
 }
