@@ -31,6 +31,8 @@ func (s *Server) routes(r *gin.Engine) {
 	api.POST("/cases/:id/grants", s.handle(s.grantCase))
 	api.DELETE("/cases/:id/grants/:user", s.handle(s.revokeGrant))
 
+	api.GET("/stats", s.handle(s.showStats))
+
 	api.GET("/audit", s.handle(s.listAudit))
 	api.GET("/audit/verify", s.handle(s.verifyAudit))
 }

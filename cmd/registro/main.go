@@ -35,6 +35,8 @@ Usage:
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
   registro check                       check that the statistical facts agree with the cases
+  registro stats -org ORG [-quarter Q | -from M -to M] [-by DIMS] [-lang es|en] [-format csv|json]
+                                       print the organization's suppressed statistics
   registro version                     print the version
   registro help                        print this help
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return auditCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "reindex":
 		return reindexCommand(ctx, getenv, stdout, stderr)
+	case "stats":
+		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "check":
 		return checkCommand(ctx, getenv, stdout)
 	case "version", "--version", "-v":

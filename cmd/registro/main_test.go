@@ -202,6 +202,7 @@ func TestEndToEnd(t *testing.T) {
 		{[]string{"check"}, "agree with the cases"},
 		{[]string{"reindex"}, "0 list documents fixed"},
 		{[]string{"audit", "verify"}, "LIM: ok"},
+		{[]string{"stats", "-org", "LIM", "-quarter", "2026-Q2", "-by", "perpetrator", "-lang", "en"}, "Period 2026-Q2"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), cmd.args, getenv, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), cmd.want) {

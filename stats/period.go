@@ -1,0 +1,134 @@
+package stats
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"registro/validation"
+)
+
+// Period is a range of whole months of incident, inclusive ("2026-04" to "2026-06").
+// Facts are kept by month, so a period never splits one.
+type Period struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+var (
+	monthPattern   = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+	quarterPattern = regexp.MustCompile(`^(\d{4})-Q([1-4])$`)
+)
+
+// ParsePeriod reads a period from a quarter ("2026-Q2"), or from and to (each a month
+// "2026-04" or a quarter), defaulting to the quarter of now. It returns
+// *validation.Error naming the bad parameter.
+func ParsePeriod(quarter, from, to string, now time.Time) (Period, error) {
+	e := &validation.Error{}
+	if quarter != "" {
+		if from != "" || to != "" {
+			e.Add("quarter", "give either quarter or from and to")
+			return Period{}, e
+		}
+		from, to = quarter, quarter
+	}
+	if from == "" && to == "" {
+		q := fmt.Sprintf("%d-Q%d", now.Year(), (int(now.Month())-1)/3+1)
+		from, to = q, q
+	}
+	if from == "" || to == "" {
+		e.Add("from", "give both from and to")
+		return Period{}, e
+	}
+	var p Period
+	var ok bool
+	if p.From, ok = firstMonth(from); !ok {
+		e.Add(field(quarter, "from"), "a month (2026-04) or a quarter (2026-Q2)")
+	}
+	if p.To, ok = lastMonth(to); !ok {
+		e.Add(field(quarter, "to"), "a month (2026-06) or a quarter (2026-Q2)")
+	}
+	if e.Empty() && p.From > p.To {
+		e.Add("to", "before from")
+	}
+	if e.Empty() && len(p.Months()) > 120 {
+		e.Add("to", "at most ten years at once")
+	}
+	return p, e.Err()
+}
+
+func field(quarter, name string) string {
+	if quarter != "" {
+		return "quarter"
+	}
+	return name
+}
+
+func firstMonth(s string) (string, bool) {
+	if monthPattern.MatchString(s) {
+		return s, true
+	}
+	if m := quarterPattern.FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("%s-%02d", m[1], (int(m[2][0]-'0')-1)*3+1), true
+	}
+	return "", false
+}
+
+func lastMonth(s string) (string, bool) {
+	if monthPattern.MatchString(s) {
+		return s, true
+	}
+	if m := quarterPattern.FindStringSubmatch(s); m != nil {
+		return fmt.Sprintf("%s-%02d", m[1], (int(m[2][0]-'0'))*3), true
+	}
+	return "", false
+}
+
+// Months lists the months of p in order.
+func (p Period) Months() []string {
+	var out []string
+	t, _ := time.Parse("2006-01", p.From)
+	end, _ := time.Parse("2006-01", p.To)
+	for ; !t.After(end); t = t.AddDate(0, 1, 0) {
+		out = append(out, t.Format("2006-01"))
+	}
+	return out
+}
+
+// FactsPeriods names the facts documents p reads: its months, and the years it covers
+// whole, whose incidents known only to the year belong to no month.
+func (p Period) FactsPeriods() []string {
+	out := p.Months()
+	for y := p.From[:4]; y <= p.To[:4]; y = fmt.Sprintf("%04d", atoi(y)+1) {
+		if p.From <= y+"-01" && p.To >= y+"-12" {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// Label names p for people: "2026-Q2", "2026-04", or "2026-01 – 2026-06".
+func (p Period) Label() string {
+	if p.From == p.To {
+		return p.From
+	}
+	if f, ok := firstMonth(p.From); ok && f == p.From {
+		for q := 1; q <= 4; q++ {
+			qs := fmt.Sprintf("%s-Q%d", p.From[:4], q)
+			if a, _ := firstMonth(qs); a == p.From {
+				if b, _ := lastMonth(qs); b == p.To {
+					return qs
+				}
+			}
+		}
+	}
+	return p.From + " – " + p.To
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
