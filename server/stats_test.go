@@ -108,3 +108,48 @@ func TestStats(t *testing.T) {
 func auditorOf(t *testing.T, ts *testServer) string {
 	return ts.login(t, "auditora", passwordOf("auditora"))
 }
+
+// TestStatsFollowEdits: an edit moving a case to another quarter and an erasure take
+// it out of the quarter's table at once.
+func TestStatsFollowEdits(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	_, coordinator := ts.mustUserToken(t, "LIM", "coordina", accounts.RoleCoordinator)
+	day := ts.Clock.Now().AddDate(0, 0, -20)
+	quarter := fmt.Sprintf("%d-Q%d", day.Year(), (int(day.Month())-1)/3+1)
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, ts.mustCreateCase(t, coordinator, func(in map[string]any) {
+			in["uic"] = fmt.Sprintf("ROSA%02d90", i+1)
+			in["incident"].(map[string]any)["date"] = day.Format(time.DateOnly)
+		}))
+	}
+	grand := func() map[string]any {
+		t.Helper()
+		st, body := ts.do(t, http.MethodGet, "/api/v1/stats?quarter="+quarter, coordinator, nil)
+		if st != http.StatusOK {
+			t.Fatalf("stats: %d %v", st, body)
+		}
+		return body["totals"].([]any)[0].(map[string]any)
+	}
+	if g := grand(); g["survivors"] != float64(7) {
+		t.Fatalf("grand total %v, want 7 survivors", g)
+	}
+	st, body := ts.do(t, http.MethodPatch, "/api/v1/cases/"+ids[0], coordinator, map[string]any{
+		"version": ts.version(ids[0]), "incident": map[string]any{"date": day.AddDate(-1, 0, 0).Format(time.DateOnly)}})
+	if st != http.StatusOK {
+		t.Fatalf("move a case a year back: %d %v", st, body)
+	}
+	if st, body := ts.do(t, http.MethodDelete, "/api/v1/cases/"+ids[1], coordinator, nil); st != http.StatusNoContent {
+		t.Fatalf("erase: %d %v", st, body)
+	}
+	if g := grand(); g["survivors"] != float64(5) || g["incidents"] != float64(5) {
+		t.Fatalf("after a move and an erasure the grand total is %v, want 5 and 5", g)
+	}
+	if _, _, err := ts.try(http.MethodDelete, "/api/v1/cases/"+ids[2], coordinator, nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := grand(); g["suppressed"] != true || g["reason"] != "primary" || g["survivors"] != nil {
+		t.Fatalf("with 4 survivors the grand total is %v, want it suppressed", g)
+	}
+}

@@ -25,11 +25,14 @@ type ReportDim struct {
 	Values []Value `json:"values"`
 }
 
-// Value is one dimension value; Code "total" stands for all values.
+// Value is one dimension value; Code "total" stands for all values. Label is in the
+// report's language; ES and EN give both, for bilingual publications.
 type Value struct {
 	Dimension string `json:"dimension"`
 	Code      string `json:"code"`
 	Label     string `json:"label"`
+	ES        string `json:"es"`
+	EN        string `json:"en"`
 }
 
 // Row is one published position: its numbers, or why they are withheld.
@@ -58,7 +61,8 @@ func Build(org string, p Period, facts []cases.Fact, dims []string, v *vocabular
 	for _, d := range tdims {
 		rd := ReportDim{Name: d.Name, Label: text(lang, "dim."+d.Name)}
 		for _, code := range d.Values {
-			rd.Values = append(rd.Values, Value{Dimension: d.Name, Code: code, Label: label(v, d.Name, code, lang)})
+			rd.Values = append(rd.Values, Value{Dimension: d.Name, Code: code, Label: label(v, d.Name, code, lang),
+				ES: label(v, d.Name, code, "es"), EN: label(v, d.Name, code, "en")})
 		}
 		r.Dimensions = append(r.Dimensions, rd)
 	}
@@ -76,7 +80,8 @@ func Build(org string, p Period, facts []cases.Fact, dims []string, v *vocabular
 		for i, j := range pos {
 			if j == Total {
 				isTotal = true
-				row.Key[i] = Value{Dimension: tdims[i].Name, Code: "total", Label: text(lang, "total")}
+				row.Key[i] = Value{Dimension: tdims[i].Name, Code: "total", Label: text(lang, "total"),
+					ES: text("es", "total"), EN: text("en", "total")}
 			} else {
 				row.Key[i] = r.Dimensions[i].Values[j]
 			}

@@ -109,6 +109,9 @@ func TestBuild(t *testing.T) {
 	if row := find("total", "total"); row.Suppressed || *row.Incidents != 14 || *row.Survivors != 13 {
 		t.Errorf("grand total = %+v, want 14 incidents, 13 survivors", row)
 	}
+	if d := r.Dimensions[0].Values[0]; d.ES != v.Label(vocabulary.Perpetrators, "police", "es") || d.EN != v.Label(vocabulary.Perpetrators, "police", "en") {
+		t.Errorf("bilingual labels: %+v", d)
+	}
 	if r.Dimensions[0].Label != "Perpetrator" || r.Dimensions[0].Values[0].Label != v.Label(vocabulary.Perpetrators, "police", "en") {
 		t.Errorf("English labels: %+v", r.Dimensions[0])
 	}
