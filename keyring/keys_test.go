@@ -167,3 +167,30 @@ func TestOrgKeysPseudonym(t *testing.T) {
 		t.Fatal("two organizations share a pseudonym key")
 	}
 }
+
+func TestRotateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys", "kek")
+	before, _, err := LoadRingFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := before.Wrap(bytes.Repeat([]byte{9}, 32), []byte("case-1"))
+	id, err := RotateFile(path)
+	if err != nil || id != "k2" {
+		t.Fatalf("rotate: id %q, err %v", id, err)
+	}
+	after, _, err := LoadRingFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ActiveID() != "k2" || len(after.IDs()) != 2 {
+		t.Fatalf("after rotation: active %s, ids %v", after.ActiveID(), after.IDs())
+	}
+	if _, err := after.Unwrap(w, []byte("case-1")); err != nil {
+		t.Fatalf("a key wrapped before the rotation no longer opens: %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 || !strings.HasPrefix(string(b), "# Registro") {
+		t.Fatalf("key file after rotation: mode %v, content starts %q", fi.Mode().Perm(), b[:20])
+	}
+}

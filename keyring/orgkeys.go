@@ -78,3 +78,40 @@ func (k *OrgKeys) create(ctx context.Context, org string, aad []byte) error {
 	}
 	return nil
 }
+
+// Rewrap wraps every organization's pseudonym key under the ring's active key, and
+// returns how many it rewrapped. Run after RotateFile, with the servers stopped.
+func (k *OrgKeys) Rewrap(ctx context.Context) (n int, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("keyring.OrgKeys.Rewrap: %w", err)
+		}
+	}()
+	cur, err := k.coll.Find(ctx, bson.D{})
+	if err != nil {
+		return 0, err
+	}
+	var docs []orgKeyDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, err
+	}
+	for _, d := range docs {
+		if d.Pseudonym.KEK == k.ring.ActiveID() {
+			continue
+		}
+		aad := []byte("pseudonym:" + d.Org)
+		key, err := k.ring.Unwrap(d.Pseudonym, aad)
+		if err != nil {
+			return n, err
+		}
+		w, err := k.ring.Wrap(key, aad)
+		if err != nil {
+			return n, err
+		}
+		if _, err := k.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.Org}}, bson.D{{Key: "$set", Value: bson.D{{Key: "pseudonym", Value: w}}}}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

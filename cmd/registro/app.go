@@ -24,6 +24,7 @@ type app struct {
 	accounts *accounts.Store
 	authz    *authz.Authorizer
 	audit    *audit.Log
+	orgKeys  *keyring.OrgKeys
 }
 
 // open reads the configuration and opens the keys, the database and the stores.
@@ -51,9 +52,10 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	if err != nil {
 		return nil, err
 	}
+	orgKeys := keyring.NewOrgKeys(db.Database, ring)
 	a := &app{
-		cfg: cfg, log: log, db: db, authz: az,
-		cases: cases.NewStore(db, vocab, ring, keyring.NewOrgKeys(db.Database, ring)),
+		cfg: cfg, log: log, db: db, authz: az, orgKeys: orgKeys,
+		cases: cases.NewStore(db, vocab, ring, orgKeys),
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
 		}),

@@ -33,6 +33,8 @@ Usage:
   registro user reset-password USERNAME
                                        set a new generated password; ends the account's sessions
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
+  registro keys rotate                 add a new key-encryption key and rewrap every data key under it
+  registro keys rewrap                 rewrap every data key under the active key (after editing REGISTRO_KEK)
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
   registro check                       check that the statistical facts agree with the cases
   registro stats -org ORG [-quarter Q | -from M -to M] [-by DIMS] [-lang es|en] [-format csv|json]
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return reindexCommand(ctx, getenv, stdout, stderr)
 	case "stats":
 		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, args[1:], getenv, stdout)
 	case "check":
 		return checkCommand(ctx, getenv, stdout)
 	case "version", "--version", "-v":

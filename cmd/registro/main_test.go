@@ -200,6 +200,7 @@ func TestEndToEnd(t *testing.T) {
 		want string
 	}{
 		{[]string{"check"}, "agree with the cases"},
+		{[]string{"keys", "rotate"}, "Rewrapped 1 case keys and 1 organization keys"},
 		{[]string{"reindex"}, "0 list documents fixed"},
 		{[]string{"audit", "verify"}, "LIM: ok"},
 		{[]string{"stats", "-org", "LIM", "-quarter", "2026-Q2", "-by", "perpetrator", "-lang", "en"}, "Period 2026-Q2"},

@@ -1,0 +1,46 @@
+package cases
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// RewrapKeys wraps every case's data key under the ring's active key-encryption key
+// (after a rotation), leaving the sealed fields as they are, and returns how many it
+// rewrapped. Run it with the servers stopped; a case already under the active key is
+// skipped, so it can be run again after an interruption.
+func (s *Store) RewrapKeys(ctx context.Context) (n int, err error) {
+	defer wrap(&err, "cases.Store.RewrapKeys")
+	active := s.ring.ActiveID()
+	var stale []string
+	err = s.eachCase(ctx, func(d *caseDoc) error {
+		if d.Key != nil && d.Key.KEK != active {
+			stale = append(stale, d.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range stale {
+		unlock := s.lock(id)
+		d, err := s.load(ctx, id)
+		if err == nil && d.Key != nil && d.Key.KEK != active {
+			var key []byte
+			if key, err = s.ring.Unwrap(*d.Key, caseKeyAAD(id)); err == nil {
+				w, werr := s.ring.Wrap(key, caseKeyAAD(id))
+				if err = werr; err == nil {
+					_, err = s.cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+						bson.D{{Key: "$set", Value: bson.D{{Key: "key", Value: w}}}})
+					n++
+				}
+			}
+		}
+		unlock()
+		if err != nil && err != ErrNotFound {
+			return n, err
+		}
+	}
+	return n, nil
+}
