@@ -191,7 +191,15 @@ func (s *Store) nextRef(ctx context.Context, org string, year int) (string, erro
 func (s *Store) insert(ctx context.Context, d *caseDoc) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		if _, err = s.cases.InsertOne(ctx, d); err == nil || mongo.IsDuplicateKeyError(err) {
+		_, err = s.cases.InsertOne(ctx, d)
+		if err == nil {
+			return nil
+		}
+		if mongo.IsDuplicateKeyError(err) {
+			// A retry after a lost reply finds the case the first attempt stored.
+			if stored, lerr := s.load(ctx, d.ID); attempt > 0 && lerr == nil && stored.Ref == d.Ref {
+				return nil
+			}
 			return err
 		}
 		select {
