@@ -210,3 +210,18 @@ func (s *Store) insert(ctx context.Context, d *caseDoc) error {
 	}
 	return err
 }
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered: far longer than any
+// retry of a form sent from a phone with a poor signal.
+const IdempotencyWindow = 7 * 24 * time.Hour
+
+// ForgetIdempotencyKeys deletes the records of keys used before the window, and
+// returns how many. A background job calls it (the embedded store has no TTL index).
+func (s *Store) ForgetIdempotencyKeys(ctx context.Context) (_ int, err error) {
+	defer wrap(&err, "cases.Store.ForgetIdempotencyKeys")
+	res, err := s.idem.DeleteMany(ctx, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-IdempotencyWindow)}}}})
+	if err != nil {
+		return 0, err
+	}
+	return int(res.DeletedCount), nil
+}

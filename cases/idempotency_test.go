@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -123,5 +124,27 @@ func TestCreateIdempotencyConcurrent(t *testing.T) {
 	}
 	if c := mustCreate(t, s, ana, validInput()); c.Ref != refOf("LIM", 2) {
 		t.Errorf("next ref = %s, want %s: the repeats took numbers", c.Ref, refOf("LIM", 2))
+	}
+}
+
+// TestForgetIdempotencyKeys: a key is remembered for the window, then forgotten.
+func TestForgetIdempotencyKeys(t *testing.T) {
+	t.Parallel()
+	s := mustStore(t)
+	ctx := context.Background()
+	first, _, err := s.Create(ctx, ana, validInput(), "form-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ForgetIdempotencyKeys(ctx); err != nil || n != 0 {
+		t.Fatalf("forgot %d keys (%v) inside the window", n, err)
+	}
+	s.SetClock(func() time.Time { return time.Now().Add(IdempotencyWindow + time.Hour) })
+	if n, err := s.ForgetIdempotencyKeys(ctx); err != nil || n != 1 {
+		t.Fatalf("forgot %d keys (%v) after the window, want 1", n, err)
+	}
+	again, replayed, err := s.Create(ctx, ana, validInput(), "form-1")
+	if err != nil || replayed || again.ID == first.ID {
+		t.Fatalf("after the window the key made a new case: replayed=%v err=%v", replayed, err)
 	}
 }

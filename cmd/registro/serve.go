@@ -79,8 +79,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	return nil
 }
 
-// maintain deletes expired sessions periodically (the embedded store has no TTL
-// indexes) and gives collections created since the start their _id index.
+// maintain deletes expired sessions and old idempotency keys periodically (the
+// embedded store has no TTL indexes) and gives collections created since the start
+// their _id index.
 func (a *app) maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -91,6 +92,9 @@ func (a *app) maintain(ctx context.Context, every time.Duration) {
 		case <-t.C:
 			if err := a.db.IndexIDs(ctx); err != nil {
 				a.log.Warn("indexing the embedded store", slog.String("error", err.Error()))
+			}
+			if _, err := a.cases.ForgetIdempotencyKeys(ctx); err != nil {
+				a.log.Warn("forgetting old idempotency keys", slog.String("error", err.Error()))
 			}
 			n, err := a.accounts.DeleteExpiredSessions(ctx)
 			if err != nil {
