@@ -33,6 +33,7 @@ type Fact struct {
 	Nationality  string   `bson:"n,omitempty"`
 	WorkSetting  string   `bson:"w,omitempty"`
 	Month        string   `bson:"-"` // "2026-05", or "" when only the year is known
+	Quarter      string   `bson:"-"` // "2026-Q2", or "" when only the year is known
 	Year         string   `bson:"-"`
 }
 
@@ -148,7 +149,7 @@ func (s *Store) Facts(ctx context.Context, org string, periods []string) (_ []Fa
 			f := data.F[id]
 			f.Case, f.Year = id, p[:4]
 			if len(p) == 7 {
-				f.Month = p
+				f.Month, f.Quarter = p, QuarterOf(p)
 			}
 			out = append(out, f)
 		}

@@ -22,7 +22,7 @@ func factsOfCases(tb testing.TB, s *Store, org string) map[string]Fact {
 		for id, f := range fs {
 			f.Case, f.Year, f.Month = id, key[len("f|"+org+"|"):][:4], ""
 			if p := key[len("f|"+org+"|"):]; len(p) == 7 {
-				f.Month = p
+				f.Month, f.Quarter = p, QuarterOf(p)
 			}
 			out[id] = f
 		}
@@ -59,7 +59,7 @@ func TestFactsFollowCases(t *testing.T) {
 	}
 	want := Fact{Case: c.ID, Subject: c.Subject, Perpetrators: []string{"serenazgo", "police"},
 		Violations: []string{"physical", "confiscation"}, District: "150115", Place: "street",
-		AgeBand: "25-34", Gender: "cis_woman", Nationality: "VE", WorkSetting: "street", Month: "2026-05", Year: "2026"}
+		AgeBand: "25-34", Gender: "cis_woman", Nationality: "VE", WorkSetting: "street", Month: "2026-05", Quarter: "2026-Q2", Year: "2026"}
 	if diff := cmp.Diff(want, got[c.ID]); diff != "" {
 		t.Fatalf("fact (-want +got):\n%s", diff)
 	}

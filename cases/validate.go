@@ -181,8 +181,13 @@ func periodOf(in Incident) Period {
 	p := Period{Year: in.Date[:4]}
 	if len(in.Date) >= 7 {
 		p.Month = in.Date[:7]
-		m := int(in.Date[5]-'0')*10 + int(in.Date[6]-'0')
-		p.Quarter = fmt.Sprintf("%s-Q%d", p.Year, (m-1)/3+1)
+		p.Quarter = QuarterOf(p.Month)
 	}
 	return p
+}
+
+// QuarterOf names the quarter of a month: "2026-05" → "2026-Q2".
+func QuarterOf(month string) string {
+	m := int(month[5]-'0')*10 + int(month[6]-'0')
+	return fmt.Sprintf("%s-Q%d", month[:4], (m-1)/3+1)
 }

@@ -64,7 +64,7 @@ func ParseRing(text string) (*Ring, error) {
 // dataDir, since a copy of the data alone must decrypt nothing. created reports whether
 // a new file was written.
 func LoadRingFile(path, dataDir string) (r *Ring, created bool, err error) {
-	if inside(path, dataDir) {
+	if Inside(path, dataDir) {
 		return nil, false, fmt.Errorf("key file %s is inside the data directory %s: keep it elsewhere so a copy of the data alone decrypts nothing", path, dataDir)
 	}
 	b, err := os.ReadFile(path)
@@ -109,7 +109,9 @@ func writeNewRing(path string) error {
 	return f.Close()
 }
 
-func inside(path, dir string) bool {
+// Inside reports whether path lies in the directory dir (a key file there would be
+// copied with the data it protects).
+func Inside(path, dir string) bool {
 	if dir == "" {
 		return false
 	}

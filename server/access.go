@@ -49,18 +49,20 @@ func (s *Server) can(c *gin.Context, resource, action, org string) (authz.Subjec
 	return sub, nil
 }
 
-// caseAllow turns the caller's scopes into the predicate the case store applies.
+// caseAllow turns the caller's scopes into the predicate the case store applies to a
+// case: the same rule, on the same facts, as summaryAllow applies to list entries.
 func (s *Server) caseAllow(sub authz.Subject, scopes []authz.Scope) func(*cases.Case) bool {
+	allow := s.summaryAllow(sub, scopes)
 	return func(k *cases.Case) bool {
-		f := authz.CaseFacts{Org: k.Org, RecordedBy: k.RecordedBy, LegalConsent: k.Consent.LegalSharing}
+		sum := cases.Summary{Org: k.Org, RecordedBy: k.RecordedBy, LegalSharing: k.Consent.LegalSharing}
 		for _, g := range k.Grants {
-			f.Grants = append(f.Grants, authz.Grant{User: g.User, ExpiresAt: g.ExpiresAt})
+			sum.Grants = append(sum.Grants, cases.GrantSummary{User: g.User, ExpiresAt: g.ExpiresAt})
 		}
-		return authz.AllowsCase(scopes, sub, f, s.Now())
+		return allow(sum)
 	}
 }
 
-// summaryAllow is caseAllow for list entries: the same rule on the same facts.
+// summaryAllow is the authorization predicate on the facts of a list entry.
 func (s *Server) summaryAllow(sub authz.Subject, scopes []authz.Scope) func(cases.Summary) bool {
 	return func(k cases.Summary) bool {
 		f := authz.CaseFacts{Org: k.Org, RecordedBy: k.RecordedBy, LegalConsent: k.LegalSharing}

@@ -28,6 +28,7 @@ var (
 	errNotFound        = errors.New("not found")
 	errRateLimited     = errors.New("too many attempts: wait a few minutes and try again")
 	errCSRF            = errors.New("missing or wrong CSRF token")
+	errMethod          = errors.New("method not allowed")
 )
 
 // malformed is a request the server could not parse at all (400).
@@ -54,6 +55,8 @@ func status(err error) (int, apiError) {
 		return http.StatusUnauthorized, apiError{Code: "invalid_credentials", Message: "wrong username or password"}
 	case errors.Is(err, errCSRF):
 		return http.StatusForbidden, apiError{Code: "csrf_failed", Message: errCSRF.Error()}
+	case errors.Is(err, errMethod):
+		return http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: errMethod.Error()}
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, apiError{Code: "forbidden", Message: errForbidden.Error()}
 	case errors.Is(err, cases.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, errNotFound):

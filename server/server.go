@@ -67,8 +67,6 @@ func New(d Deps) http.Handler {
 	r.Use(s.requestID, s.logRequests, s.recover, securityHeaders)
 	s.routes(r)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
-	r.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, gin.H{"error": apiError{Code: "method_not_allowed", Message: "method not allowed"}})
-	})
+	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 	return r
 }

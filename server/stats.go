@@ -11,9 +11,6 @@ import (
 	"registro/validation"
 )
 
-// maxDims bounds the groupings of one table: beyond three a table is mostly hidden.
-const maxDims = 3
-
 // showStats answers the organization's suppressed statistics table as JSON, CSV
 // (format=csv or Accept: text/csv) or XLSX (format=xlsx). Only advocates and
 // coordinators may; every request goes to the access log.
@@ -23,20 +20,8 @@ func (s *Server) showStats(c *gin.Context) error {
 		return err
 	}
 	e := &validation.Error{}
-	var dims []string
-	if by := c.Query("by"); by != "" {
-		dims = strings.Split(by, ",")
-	}
-	for i, d := range dims {
-		if _, ok := stats.Dimensions[d]; !ok {
-			e.Add("by", "unknown dimension "+d)
-		} else if strings.Contains(","+strings.Join(dims[:i], ",")+",", ","+d+",") {
-			e.Add("by", "dimension "+d+" given twice")
-		}
-	}
-	if len(dims) > maxDims {
-		e.Add("by", "at most three dimensions")
-	}
+	dims, derr := stats.ParseDims(c.Query("by"))
+	merge(e, derr)
 	lang := orDefault(c.Query("lang"), orDefault(me.Lang, "es"))
 	if lang != "es" && lang != "en" {
 		e.Add("lang", "es or en")
@@ -51,11 +36,7 @@ func (s *Server) showStats(c *gin.Context) error {
 		e.Add("format", "json, csv or xlsx")
 	}
 	p, perr := stats.ParsePeriod(c.Query("quarter"), c.Query("from"), c.Query("to"), s.Now())
-	if ve, ok := perr.(*validation.Error); ok {
-		for f, m := range ve.Fields {
-			e.Add(f, m)
-		}
-	}
+	merge(e, perr)
 	if err := e.Err(); err != nil {
 		return err
 	}
@@ -101,4 +82,13 @@ func (s *Server) showStats(c *gin.Context) error {
 		c.JSON(http.StatusOK, r)
 	}
 	return nil
+}
+
+// merge adds the fields of a *validation.Error to e, so one answer names every problem.
+func merge(e *validation.Error, err error) {
+	if ve, ok := err.(*validation.Error); ok {
+		for f, m := range ve.Fields {
+			e.Add(f, m)
+		}
+	}
 }

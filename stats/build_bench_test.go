@@ -21,6 +21,7 @@ func benchFacts(n int, months []string) []cases.Fact {
 		fs[i] = cases.Fact{Case: fmt.Sprint(i), Subject: fmt.Sprint("S", rng.IntN(n*2/3+1)),
 			Perpetrators: dedupe([]string{pick(perps), pick(perps)}), Violations: dedupe([]string{pick(viols), pick(viols)}),
 			District: pick(districts), Place: "street", Month: months[rng.IntN(len(months))]}
+		fs[i].Quarter = cases.QuarterOf(fs[i].Month)
 	}
 	return fs
 }

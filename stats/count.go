@@ -3,8 +3,10 @@ package stats
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"registro/cases"
+	"registro/validation"
 	"registro/vocabulary"
 )
 
@@ -19,6 +21,30 @@ var Dimensions = map[string]vocabulary.List{
 	"district": vocabulary.Districts, "place": vocabulary.Places, "age_band": vocabulary.AgeBands,
 	"gender": vocabulary.Genders, "nationality": vocabulary.Nationalities,
 	"work_setting": vocabulary.WorkSettings, "quarter": "", "month": "",
+}
+
+// MaxDims bounds the groupings of one table: beyond three a table is mostly hidden.
+const MaxDims = 3
+
+// ParseDims reads a comma-separated list of dimensions ("perpetrator,district"). It
+// returns *validation.Error on "by" for an unknown, repeated or fourth dimension.
+func ParseDims(by string) ([]string, error) {
+	if by == "" {
+		return nil, nil
+	}
+	dims := strings.Split(by, ",")
+	e := &validation.Error{}
+	for i, d := range dims {
+		if _, ok := Dimensions[d]; !ok {
+			e.Add("by", "unknown dimension "+d)
+		} else if slices.Contains(dims[:i], d) {
+			e.Add("by", "dimension "+d+" given twice")
+		}
+	}
+	if len(dims) > MaxDims {
+		e.Add("by", "at most three dimensions")
+	}
+	return dims, e.Err()
 }
 
 // multiValued dimensions let one case fall under several values.
@@ -50,10 +76,7 @@ func valuesOf(f cases.Fact, dim string) []string {
 	case "work_setting":
 		return one(f.WorkSetting)
 	case "quarter":
-		if f.Month == "" {
-			return one("")
-		}
-		return one(fmt.Sprintf("%s-Q%d", f.Month[:4], (int(f.Month[5]-'0')*10+int(f.Month[6]-'0')-1)/3+1))
+		return one(f.Quarter)
 	case "month":
 		return one(f.Month)
 	}

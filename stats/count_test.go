@@ -16,9 +16,9 @@ func TestCount(t *testing.T) {
 	}
 	facts := []cases.Fact{
 		// One survivor hurt twice: two incidents, one survivor.
-		{Case: "c1", Subject: "S1", Perpetrators: []string{"serenazgo", "police"}, Violations: []string{"physical"}, District: "150115", Month: "2026-05"},
-		{Case: "c2", Subject: "S1", Perpetrators: []string{"police"}, Violations: []string{"extortion"}, District: "150115", Month: "2026-06"},
-		{Case: "c3", Subject: "S2", Perpetrators: []string{"client"}, Violations: []string{"physical", "robbery"}, District: "150101", Month: "2026-04"},
+		{Case: "c1", Subject: "S1", Perpetrators: []string{"serenazgo", "police"}, Violations: []string{"physical"}, District: "150115", Month: "2026-05", Quarter: "2026-Q2"},
+		{Case: "c2", Subject: "S1", Perpetrators: []string{"police"}, Violations: []string{"extortion"}, District: "150115", Month: "2026-06", Quarter: "2026-Q2"},
+		{Case: "c3", Subject: "S2", Perpetrators: []string{"client"}, Violations: []string{"physical", "robbery"}, District: "150101", Month: "2026-04", Quarter: "2026-Q2"},
 		{Case: "c4", Subject: "S3", Perpetrators: []string{"police", "police"}, Violations: []string{"physical"}, District: "150101"},
 	}
 	tab, err := Count(facts, []string{"perpetrator", "quarter"}, v)

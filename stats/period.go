@@ -3,8 +3,10 @@ package stats
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
+	"registro/cases"
 	"registro/validation"
 )
 
@@ -99,9 +101,11 @@ func (p Period) Months() []string {
 // whole, whose incidents known only to the year belong to no month.
 func (p Period) FactsPeriods() []string {
 	out := p.Months()
-	for y := p.From[:4]; y <= p.To[:4]; y = fmt.Sprintf("%04d", atoi(y)+1) {
-		if p.From <= y+"-01" && p.To >= y+"-12" {
-			out = append(out, y)
+	from, _ := strconv.Atoi(p.From[:4])
+	to, _ := strconv.Atoi(p.To[:4])
+	for y := from; y <= to; y++ {
+		if year := strconv.Itoa(y); p.From <= year+"-01" && p.To >= year+"-12" {
+			out = append(out, year)
 		}
 	}
 	return out
@@ -112,23 +116,11 @@ func (p Period) Label() string {
 	if p.From == p.To {
 		return p.From
 	}
-	if f, ok := firstMonth(p.From); ok && f == p.From {
-		for q := 1; q <= 4; q++ {
-			qs := fmt.Sprintf("%s-Q%d", p.From[:4], q)
-			if a, _ := firstMonth(qs); a == p.From {
-				if b, _ := lastMonth(qs); b == p.To {
-					return qs
-				}
-			}
-		}
+	if q := cases.QuarterOf(p.From); p.From == mustFirst(q) && p.To == mustLast(q) {
+		return q
 	}
 	return p.From + " – " + p.To
 }
 
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
+func mustFirst(q string) string { m, _ := firstMonth(q); return m }
+func mustLast(q string) string  { m, _ := lastMonth(q); return m }

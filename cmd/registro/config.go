@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"registro/keyring"
 )
 
 // config is Registro's configuration, read from the environment.
@@ -87,7 +88,7 @@ func (c config) validate() error {
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		problems = append(problems, "MONGODB_URI: must start with mongodb:// or mongodb+srv://")
 	}
-	if c.KEK == "" && c.MongoURI == "" && within(c.KeyFile, c.DataDir) {
+	if c.KEK == "" && c.MongoURI == "" && keyring.Inside(c.KeyFile, c.DataDir) {
 		problems = append(problems, "REGISTRO_KEY_FILE: must be outside REGISTRO_DATA_DIR, so a copy of the data alone decrypts nothing")
 	}
 	if strings.ContainsAny(c.DBName, "/\\. \"$") || c.DBName == "" {
@@ -120,16 +121,6 @@ func mask(uri string) string {
 		rest = "***@" + rest[at+1:]
 	}
 	return fmt.Sprintf("%s://%s", scheme, rest)
-}
-
-func within(path, dir string) bool {
-	p, err1 := filepath.Abs(path)
-	d, err2 := filepath.Abs(dir)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	rel, err := filepath.Rel(d, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func orDefault(s, d string) string {

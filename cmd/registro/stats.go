@@ -34,9 +34,9 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	var dims []string
-	if *by != "" {
-		dims = strings.Split(*by, ",")
+	dims, err := stats.ParseDims(*by)
+	if err != nil {
+		return err
 	}
 	a, err := open(ctx, getenv, io.Discard)
 	if err != nil {
