@@ -11,10 +11,13 @@ import (
 	"registro/validation"
 )
 
-func (s *Server) listAudit(c *gin.Context) error {
+// opListAudit returns a page of the caller's organization's access log, filtered by
+// the query (action, actor, object, from, to, limit, before), and the entry number
+// to continue before.
+func (s *Server) opListAudit(c *gin.Context) ([]audit.Entry, int64, error) {
 	sub, err := s.can(c, "audit", "read", userOf(c).Org)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	f := audit.Filter{Org: sub.Org, Action: c.Query("action"), Actor: c.Query("actor"), Object: c.Query("object")}
 	e := &validation.Error{}
@@ -44,32 +47,46 @@ func (s *Server) listAudit(c *gin.Context) error {
 		f.Before = n
 	}
 	if err := e.Err(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	entries, next, err := s.Audit.Entries(c.Request.Context(), f)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if err := s.record(c, "audit.read", "", "ok", strconv.Itoa(len(entries))+" entries"); err != nil {
-		return err
+		return nil, 0, err
 	}
 	if entries == nil {
 		entries = []audit.Entry{}
+	}
+	return entries, next, nil
+}
+
+// opVerifyAudit checks the hash chain of the caller's organization's access log.
+func (s *Server) opVerifyAudit(c *gin.Context) (audit.Result, error) {
+	sub, err := s.can(c, "audit", "read", userOf(c).Org)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	res, err := s.Audit.Verify(c.Request.Context(), sub.Org)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	return res, s.record(c, "audit.verify", "", "ok", strconv.FormatBool(res.OK))
+}
+
+func (s *Server) listAudit(c *gin.Context) error {
+	entries, next, err := s.opListAudit(c)
+	if err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"entries": entries, "next_before": next})
 	return nil
 }
 
 func (s *Server) verifyAudit(c *gin.Context) error {
-	sub, err := s.can(c, "audit", "read", userOf(c).Org)
+	res, err := s.opVerifyAudit(c)
 	if err != nil {
-		return err
-	}
-	res, err := s.Audit.Verify(c.Request.Context(), sub.Org)
-	if err != nil {
-		return err
-	}
-	if err := s.record(c, "audit.verify", "", "ok", strconv.FormatBool(res.OK)); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, res)

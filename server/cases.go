@@ -14,6 +14,119 @@ import (
 	"registro/vocabulary"
 )
 
+// The case operations below authorize, call the store and write the access log; the
+// API handlers render their results as JSON and the page handlers as HTML, so both
+// faces of Registro apply one rule.
+
+func (s *Server) opCreateCase(c *gin.Context, in cases.Input, key string) (*cases.Case, bool, error) {
+	if _, err := s.can(c, "case", "create", userOf(c).Org); err != nil {
+		return nil, false, err
+	}
+	if utf8.RuneCountInString(key) > 200 {
+		return nil, false, validation.Field("Idempotency-Key", "at most 200 characters")
+	}
+	k, replayed, err := s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
+	if err != nil {
+		_ = s.record(c, "case.create", "", outcomeOf(err), "")
+		return nil, false, err
+	}
+	if err := s.record(c, "case.create", k.ID, "ok", k.Ref); err != nil {
+		return nil, false, err
+	}
+	return k, replayed, nil
+}
+
+// opReadCase returns a case with its narrative: every such read goes to the access
+// log, and none is served when the log cannot be written.
+func (s *Server) opReadCase(c *gin.Context, id string) (*cases.Case, error) {
+	sub, scopes, err := s.scopes(c, "case", "read")
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.Cases.Case(c.Request.Context(), id, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.read", id, outcomeOf(err), "")
+		return nil, err
+	}
+	if err := s.record(c, "case.read", id, "ok", k.Ref); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// opListCases returns a page of the cases in the caller's reach, filtered by the
+// request's query (from, to, district, perpetrator, violation, status, limit, cursor).
+func (s *Server) opListCases(c *gin.Context) ([]cases.Summary, string, error) {
+	sub, scopes, err := s.scopes(c, "case", "read")
+	if err != nil {
+		return nil, "", err
+	}
+	q, err := s.listQuery(c, sub, scopes)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next, err := s.Cases.List(c.Request.Context(), q)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.record(c, "case.list", "", "ok", strconv.Itoa(len(items))+" cases"); err != nil {
+		return nil, "", err
+	}
+	if items == nil {
+		items = []cases.Summary{}
+	}
+	return items, next, nil
+}
+
+func (s *Server) opUpdateCase(c *gin.Context, id string, p cases.Patch) (*cases.Case, error) {
+	sub, scopes, err := s.scopes(c, "case", "update")
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.Cases.Update(c.Request.Context(), actorOf(c), id, p, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.update", id, outcomeOf(err), "")
+		return nil, err
+	}
+	if err := s.record(c, "case.update", id, "ok", k.Ref); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (s *Server) opAddFollowup(c *gin.Context, id string, in cases.FollowupInput) (*cases.Case, error) {
+	sub, scopes, err := s.scopes(c, "case", "followup")
+	if err != nil {
+		return nil, err
+	}
+	k, err := s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.followup", id, outcomeOf(err), "")
+		return nil, err
+	}
+	if err := s.record(c, "case.followup", id, "ok", k.Ref); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// opEraseCase crypto-shreds a case and returns its reference.
+func (s *Server) opEraseCase(c *gin.Context, id string) (string, error) {
+	sub, scopes, err := s.scopes(c, "case", "erase")
+	if err != nil {
+		return "", err
+	}
+	ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
+	if err != nil {
+		_ = s.record(c, "case.erase", id, outcomeOf(err), "")
+		return "", err
+	}
+	if err := s.record(c, "case.erase", id, "ok", ref); err != nil {
+		return "", err
+	}
+	return ref, nil
+}
+
 func (s *Server) createCase(c *gin.Context) error {
 	if _, err := s.can(c, "case", "create", userOf(c).Org); err != nil {
 		return err
@@ -22,16 +135,8 @@ func (s *Server) createCase(c *gin.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if utf8.RuneCountInString(key) > 200 {
-		return validation.Field("Idempotency-Key", "at most 200 characters")
-	}
-	k, replayed, err := s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
+	k, replayed, err := s.opCreateCase(c, in, c.GetHeader("Idempotency-Key"))
 	if err != nil {
-		_ = s.record(c, "case.create", "", outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "case.create", k.ID, "ok", k.Ref); err != nil {
 		return err
 	}
 	if replayed {
@@ -44,20 +149,9 @@ func (s *Server) createCase(c *gin.Context) error {
 	return nil
 }
 
-// showCase returns a case with its narrative: every such read goes to the access log,
-// and none is served when the log cannot be written.
 func (s *Server) showCase(c *gin.Context) error {
-	sub, scopes, err := s.scopes(c, "case", "read")
+	k, err := s.opReadCase(c, c.Param("id"))
 	if err != nil {
-		return err
-	}
-	id := c.Param("id")
-	k, err := s.Cases.Case(c.Request.Context(), id, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.read", id, outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "case.read", id, "ok", k.Ref); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, k)
@@ -65,25 +159,53 @@ func (s *Server) showCase(c *gin.Context) error {
 }
 
 func (s *Server) listCases(c *gin.Context) error {
-	sub, scopes, err := s.scopes(c, "case", "read")
+	items, next, err := s.opListCases(c)
 	if err != nil {
 		return err
-	}
-	q, err := s.listQuery(c, sub, scopes)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.Cases.List(c.Request.Context(), q)
-	if err != nil {
-		return err
-	}
-	if err := s.record(c, "case.list", "", "ok", strconv.Itoa(len(items))+" cases"); err != nil {
-		return err
-	}
-	if items == nil {
-		items = []cases.Summary{}
 	}
 	c.JSON(http.StatusOK, gin.H{"cases": items, "next_cursor": next})
+	return nil
+}
+
+func (s *Server) updateCase(c *gin.Context) error {
+	// Authorization comes before the body is read, as it always has: a role that may
+	// never update learns nothing from a malformed body.
+	if _, _, err := s.scopes(c, "case", "update"); err != nil {
+		return err
+	}
+	var p cases.Patch
+	if err := decode(c, &p); err != nil {
+		return err
+	}
+	k, err := s.opUpdateCase(c, c.Param("id"), p)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) addFollowup(c *gin.Context) error {
+	if _, _, err := s.scopes(c, "case", "followup"); err != nil {
+		return err
+	}
+	var in cases.FollowupInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	k, err := s.opAddFollowup(c, c.Param("id"), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, k)
+	return nil
+}
+
+func (s *Server) eraseCase(c *gin.Context) error {
+	if _, err := s.opEraseCase(c, c.Param("id")); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
 	return nil
 }
 
@@ -130,66 +252,4 @@ func (s *Server) listQuery(c *gin.Context, sub authz.Subject, scopes []authz.Sco
 		}
 	}
 	return q, e.Err()
-}
-
-func (s *Server) updateCase(c *gin.Context) error {
-	sub, scopes, err := s.scopes(c, "case", "update")
-	if err != nil {
-		return err
-	}
-	var p cases.Patch
-	if err := decode(c, &p); err != nil {
-		return err
-	}
-	id := c.Param("id")
-	k, err := s.Cases.Update(c.Request.Context(), actorOf(c), id, p, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.update", id, outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "case.update", id, "ok", k.Ref); err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, k)
-	return nil
-}
-
-func (s *Server) addFollowup(c *gin.Context) error {
-	sub, scopes, err := s.scopes(c, "case", "followup")
-	if err != nil {
-		return err
-	}
-	var in cases.FollowupInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	id := c.Param("id")
-	k, err := s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.followup", id, outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "case.followup", id, "ok", k.Ref); err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, k)
-	return nil
-}
-
-func (s *Server) eraseCase(c *gin.Context) error {
-	sub, scopes, err := s.scopes(c, "case", "erase")
-	if err != nil {
-		return err
-	}
-	id := c.Param("id")
-	ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.erase", id, outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "case.erase", id, "ok", ref); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
 }

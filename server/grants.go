@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/cases"
 	"registro/validation"
 )
 
@@ -16,17 +17,13 @@ type grantInput struct {
 	ExpiresAt string `json:"expires_at"`
 }
 
-// grantCase shares a case with a legal partner of the organization. Only accounts with
-// the legal role can receive a share; the store refuses one without the survivor's
-// consent to legal sharing.
-func (s *Server) grantCase(c *gin.Context) error {
+// opGrantCase shares a case with a legal partner of the organization. Only accounts
+// with the legal role can receive a share; the store refuses one without the
+// survivor's consent to legal sharing.
+func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (*cases.Case, error) {
 	sub, scopes, err := s.scopes(c, "case", "share")
 	if err != nil {
-		return err
-	}
-	var in grantInput
-	if err := decode(c, &in); err != nil {
-		return err
+		return nil, err
 	}
 	e := &validation.Error{}
 	expires, perr := time.Parse(time.RFC3339, in.ExpiresAt)
@@ -42,37 +39,35 @@ func (s *Server) grantCase(c *gin.Context) error {
 		case errors.Is(err, accounts.ErrNotFound), err == nil && grantee.Org != sub.Org:
 			e.Add("user", "no such account in your organization")
 		case err != nil:
-			return err
+			return nil, err
 		case grantee.Role != accounts.RoleLegal:
 			e.Add("user", "cases can be shared only with legal partners")
 		case grantee.Disabled:
 			e.Add("user", "the account is disabled")
 		}
 	}
-	id := c.Param("id")
 	if err := e.Err(); err != nil {
 		_ = s.record(c, "case.grant", id, "invalid", "")
-		return err
+		return nil, err
 	}
 	k, err := s.Cases.Grant(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, expires, s.caseAllow(sub, scopes))
 	if err != nil {
 		_ = s.record(c, "case.grant", id, outcomeOf(err), grantee.Username)
-		return err
+		return nil, err
 	}
 	if err := s.record(c, "case.grant", id, "ok", grantee.Username); err != nil {
-		return err
+		return nil, err
 	}
-	c.JSON(http.StatusOK, k)
-	return nil
+	return k, nil
 }
 
-func (s *Server) revokeGrant(c *gin.Context) error {
+// opRevokeGrant ends a legal partner's share of a case.
+func (s *Server) opRevokeGrant(c *gin.Context, id, user string) error {
 	sub, scopes, err := s.scopes(c, "case", "share")
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
-	grantee, err := s.Accounts.User(c.Request.Context(), c.Param("user"))
+	grantee, err := s.Accounts.User(c.Request.Context(), user)
 	if err == nil && grantee.Org != sub.Org {
 		err = errNotFound
 	}
@@ -83,7 +78,27 @@ func (s *Server) revokeGrant(c *gin.Context) error {
 		_ = s.record(c, "case.revoke", id, outcomeOf(err), "")
 		return err
 	}
-	if err := s.record(c, "case.revoke", id, "ok", grantee.Username); err != nil {
+	return s.record(c, "case.revoke", id, "ok", grantee.Username)
+}
+
+func (s *Server) grantCase(c *gin.Context) error {
+	if _, _, err := s.scopes(c, "case", "share"); err != nil {
+		return err
+	}
+	var in grantInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	k, err := s.opGrantCase(c, c.Param("id"), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, k)
+	return nil
+}
+
+func (s *Server) revokeGrant(c *gin.Context) error {
+	if err := s.opRevokeGrant(c, c.Param("id"), c.Param("user")); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

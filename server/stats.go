@@ -11,13 +11,21 @@ import (
 	"registro/validation"
 )
 
-// showStats answers the organization's suppressed statistics table as JSON, CSV
-// (format=csv or Accept: text/csv) or XLSX (format=xlsx). Only advocates and
-// coordinators may; every request goes to the access log.
-func (s *Server) showStats(c *gin.Context) error {
+// statsRequest is a statistics table as asked for in the query string.
+type statsRequest struct {
+	Report *stats.Report
+	Period stats.Period
+	Dims   []string
+	Format string // "", "json", "csv" or "xlsx"
+}
+
+// opStats builds the organization's suppressed statistics table that the query asks
+// for (quarter or from/to, by, lang, format). Only advocates and coordinators may;
+// every request goes to the access log, as stats.export when it is a download.
+func (s *Server) opStats(c *gin.Context) (statsRequest, error) {
 	me := userOf(c)
 	if _, err := s.can(c, "stats", "read", me.Org); err != nil {
-		return err
+		return statsRequest{}, err
 	}
 	e := &validation.Error{}
 	dims, derr := stats.ParseDims(c.Query("by"))
@@ -38,12 +46,12 @@ func (s *Server) showStats(c *gin.Context) error {
 	p, perr := stats.ParsePeriod(c.Query("quarter"), c.Query("from"), c.Query("to"), s.Now())
 	merge(e, perr)
 	if err := e.Err(); err != nil {
-		return err
+		return statsRequest{}, err
 	}
 	ctx := c.Request.Context()
 	org, err := s.Accounts.Org(ctx, me.Org)
 	if err != nil {
-		return err
+		return statsRequest{}, err
 	}
 	k := org.Threshold
 	if k < stats.MinK {
@@ -51,36 +59,52 @@ func (s *Server) showStats(c *gin.Context) error {
 	}
 	facts, err := s.Cases.Facts(ctx, me.Org, p.FactsPeriods())
 	if err != nil {
-		return err
+		return statsRequest{}, err
 	}
 	r, err := stats.Build(me.Org, p, facts, dims, s.Cases.Vocabulary(), k, lang)
 	if err != nil {
-		return err
+		return statsRequest{}, err
 	}
 	action := "stats.read"
 	if format == "csv" || format == "xlsx" {
 		action = "stats.export"
 	}
 	if err := s.record(c, action, "", "ok", p.Label()+" by="+strings.Join(dims, ",")+" "+orDefault(format, "json")); err != nil {
+		return statsRequest{}, err
+	}
+	return statsRequest{Report: r, Period: p, Dims: dims, Format: format}, nil
+}
+
+// showStats answers the statistics table as JSON, CSV (format=csv or Accept:
+// text/csv) or XLSX (format=xlsx).
+func (s *Server) showStats(c *gin.Context) error {
+	req, err := s.opStats(c)
+	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	switch format {
-	case "csv":
-		if err := r.WriteCSV(&buf); err != nil {
-			return err
-		}
-		c.Header("Content-Disposition", `attachment; filename="registro-`+me.Org+`-`+p.From+`_`+p.To+`.csv"`)
-		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-	case "xlsx":
-		if err := r.WriteXLSX(&buf); err != nil {
-			return err
-		}
-		c.Header("Content-Disposition", `attachment; filename="registro-`+me.Org+`-`+p.From+`_`+p.To+`.xlsx"`)
-		c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
-	default:
-		c.JSON(http.StatusOK, r)
+	switch req.Format {
+	case "csv", "xlsx":
+		return s.writeStatsFile(c, req)
 	}
+	c.JSON(http.StatusOK, req.Report)
+	return nil
+}
+
+// writeStatsFile answers the table as a CSV or XLSX download.
+func (s *Server) writeStatsFile(c *gin.Context, req statsRequest) error {
+	var buf bytes.Buffer
+	name := "registro-" + req.Report.Org + "-" + req.Period.From + "_" + req.Period.To + "." + req.Format
+	ctype := "text/csv; charset=utf-8"
+	if req.Format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		if err := req.Report.WriteXLSX(&buf); err != nil {
+			return err
+		}
+	} else if err := req.Report.WriteCSV(&buf); err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Data(http.StatusOK, ctype, buf.Bytes())
 	return nil
 }
 

@@ -17,6 +17,25 @@ type orgInput struct {
 	Name string `json:"name"`
 }
 
+func (s *Server) opCreateOrg(c *gin.Context, in orgInput) (accounts.Org, error) {
+	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
+		return accounts.Org{}, err
+	}
+	o, err := s.Accounts.CreateOrg(c.Request.Context(), in.Code, in.Name)
+	if err != nil {
+		_ = s.record(c, "org.create", in.Code, outcomeOf(err), "")
+		return accounts.Org{}, err
+	}
+	return o, s.record(c, "org.create", o.Code, "ok", "")
+}
+
+func (s *Server) opListOrgs(c *gin.Context) ([]accounts.Org, error) {
+	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
+		return nil, err
+	}
+	return s.Accounts.Orgs(c.Request.Context())
+}
+
 func (s *Server) createOrg(c *gin.Context) error {
 	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
 		return err
@@ -25,12 +44,8 @@ func (s *Server) createOrg(c *gin.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	o, err := s.Accounts.CreateOrg(c.Request.Context(), in.Code, in.Name)
+	o, err := s.opCreateOrg(c, in)
 	if err != nil {
-		_ = s.record(c, "org.create", in.Code, outcomeOf(err), "")
-		return err
-	}
-	if err := s.record(c, "org.create", o.Code, "ok", ""); err != nil {
 		return err
 	}
 	c.JSON(http.StatusCreated, o)
@@ -38,10 +53,7 @@ func (s *Server) createOrg(c *gin.Context) error {
 }
 
 func (s *Server) listOrgs(c *gin.Context) error {
-	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
-		return err
-	}
-	orgs, err := s.Accounts.Orgs(c.Request.Context())
+	orgs, err := s.opListOrgs(c)
 	if err != nil {
 		return err
 	}
@@ -71,21 +83,16 @@ func (s *Server) mayManage(c *gin.Context, org string, role accounts.Role) (auth
 	return sub, nil
 }
 
-// createUser creates an account. Without a password one is generated and returned
+// opCreateUser creates an account. Without a password one is generated and returned
 // this once, to hand to the person by a safe channel.
-func (s *Server) createUser(c *gin.Context) error {
-	var in userInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, generated string, _ error) {
 	in.Org = orgCode(in.Org)
 	if in.Org == "" {
 		in.Org = userOf(c).Org
 	}
 	if _, err := s.mayManage(c, in.Org, accounts.Role(in.Role)); err != nil {
-		return err
+		return accounts.User{}, "", err
 	}
-	generated := ""
 	if in.Password == "" {
 		generated = rand.Text()
 		in.Password = generated
@@ -95,9 +102,21 @@ func (s *Server) createUser(c *gin.Context) error {
 	})
 	if err != nil {
 		_ = s.record(c, "user.create", "", outcomeOf(err), "")
-		return err
+		return accounts.User{}, "", err
 	}
 	if err := s.record(c, "user.create", u.ID, "ok", string(u.Role)); err != nil {
+		return accounts.User{}, "", err
+	}
+	return u, generated, nil
+}
+
+func (s *Server) createUser(c *gin.Context) error {
+	var in userInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, generated, err := s.opCreateUser(c, in)
+	if err != nil {
 		return err
 	}
 	body := gin.H{"user": u}
@@ -108,16 +127,22 @@ func (s *Server) createUser(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) listUsers(c *gin.Context) error {
-	org := orgCode(c.Query("org"))
+// opListUsers lists the accounts of org ("" for an admin: every organization; for
+// anyone else: her own).
+func (s *Server) opListUsers(c *gin.Context, org string) ([]accounts.User, error) {
+	org = orgCode(org)
 	me := userOf(c)
 	if org == "" && me.Role != accounts.RoleAdmin {
 		org = me.Org
 	}
 	if _, err := s.can(c, "accounts", "manage", orDefault(org, me.Org)); err != nil {
-		return err
+		return nil, err
 	}
-	users, err := s.Accounts.Users(c.Request.Context(), org)
+	return s.Accounts.Users(c.Request.Context(), org)
+}
+
+func (s *Server) listUsers(c *gin.Context) error {
+	users, err := s.opListUsers(c, c.Query("org"))
 	if err != nil {
 		return err
 	}
@@ -132,40 +157,49 @@ type userPatchInput struct {
 	Lang     *string `json:"lang"`
 }
 
-func (s *Server) updateUser(c *gin.Context) error {
-	var in userPatchInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
+// opUpdateUser changes the account named by id (its id or username).
+func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (accounts.User, error) {
 	ctx := c.Request.Context()
-	target, err := s.Accounts.User(ctx, c.Param("id"))
+	target, err := s.Accounts.User(ctx, id)
 	if err != nil {
-		return err
+		return accounts.User{}, err
 	}
 	// A coordinator cannot see another organization's accounts: they do not exist for her.
 	if _, err := s.mayManage(c, target.Org, target.Role); err != nil {
 		if err == errForbidden && userOf(c).Role != accounts.RoleAdmin && target.Org != userOf(c).Org {
-			return errNotFound
+			return accounts.User{}, errNotFound
 		}
-		return err
+		return accounts.User{}, err
 	}
 	p := accounts.UserPatch{Disabled: in.Disabled, Password: in.Password, Lang: in.Lang}
 	if in.Role != nil {
 		r := accounts.Role(*in.Role)
 		if _, err := s.mayManage(c, target.Org, r); err != nil {
-			return err
+			return accounts.User{}, err
 		}
 		p.Role = &r
 	}
 	if target.ID == userOf(c).ID && (in.Disabled != nil && *in.Disabled || in.Role != nil) {
-		return validation.Field("id", "you cannot disable your own account or change your own role")
+		return accounts.User{}, validation.Field("id", "you cannot disable your own account or change your own role")
 	}
 	u, err := s.Accounts.UpdateUser(ctx, target.ID, p)
 	if err != nil {
 		_ = s.record(c, "user.update", target.ID, outcomeOf(err), "")
-		return err
+		return accounts.User{}, err
 	}
 	if err := s.record(c, "user.update", u.ID, "ok", changed(in)); err != nil {
+		return accounts.User{}, err
+	}
+	return u, nil
+}
+
+func (s *Server) updateUser(c *gin.Context) error {
+	var in userPatchInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	u, err := s.opUpdateUser(c, c.Param("id"), in)
+	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"user": u})
