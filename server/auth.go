@@ -31,15 +31,30 @@ const (
 // token on every unsafe method). The user is reloaded on every request, so a disabled
 // account or a changed role counts at once.
 func (s *Server) authenticate(c *gin.Context) {
-	token, fromCookie := s.tokenOf(c)
-	if token == "" {
-		s.fail(c, errUnauthenticated)
+	if err := s.admit(c, false); err != nil {
+		s.fail(c, err)
 		return
+	}
+	c.Next()
+}
+
+// admit checks the request's session and sets its user, session and subject. Pages
+// (cookieOnly) take no Authorization header.
+func (s *Server) admit(c *gin.Context, cookieOnly bool) error {
+	token, fromCookie := s.tokenOf(c)
+	if cookieOnly {
+		// Pages are for browsers: they take the session cookie only.
+		token, fromCookie = "", true
+		if v, err := c.Cookie(s.cookieName()); err == nil {
+			token = v
+		}
+	}
+	if token == "" {
+		return errUnauthenticated
 	}
 	u, sess, err := s.Accounts.Authenticated(c.Request.Context(), token)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return err
 	}
 	if fromCookie && !safeMethod(c.Request.Method) {
 		got := c.GetHeader(csrfHeader)
@@ -48,14 +63,17 @@ func (s *Server) authenticate(c *gin.Context) {
 			got = c.PostForm("csrf_token")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-			s.fail(c, errCSRF)
-			return
+			return errCSRF
 		}
 	}
 	c.Set(userKey, u)
 	c.Set(sessionKey, sess)
-	c.Set(subjectKey, authz.Subject{UserID: u.ID, Org: u.Org, Role: string(u.Role)})
-	c.Next()
+	c.Set(subjectKey, subjectFor(u))
+	return nil
+}
+
+func subjectFor(u accounts.User) authz.Subject {
+	return authz.Subject{UserID: u.ID, Org: u.Org, Role: string(u.Role)}
 }
 
 func safeMethod(m string) bool {

@@ -128,7 +128,11 @@ func (ts *testServer) variant(tb testing.TB, opts ...func(*server.Deps)) *testSe
 	for _, o := range opts {
 		o(&v.deps)
 	}
-	hs := httptest.NewServer(server.New(v.deps))
+	h, err := server.New(v.deps)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(h)
 	tb.Cleanup(hs.Close)
 	v.URL, v.client = hs.URL, hs.Client()
 	return &v

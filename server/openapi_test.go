@@ -33,7 +33,10 @@ func openAPIParsed(t *testing.T) map[string]any {
 // dependency, so an empty Deps is enough.
 func openAPIEngine(t *testing.T) *gin.Engine {
 	t.Helper()
-	h := New(Deps{Logger: slog.New(slog.DiscardHandler)})
+	h, err := New(Deps{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, ok := h.(*gin.Engine)
 	if !ok {
 		t.Fatalf("New returned %T, want *gin.Engine", h)

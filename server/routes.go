@@ -35,4 +35,21 @@ func (s *Server) routes(r *gin.Engine) {
 
 	api.GET("/audit", s.handle(s.listAudit))
 	api.GET("/audit/verify", s.handle(s.verifyAudit))
+
+	// Web pages: the same operations as the API, rendered as HTML for browsers.
+	r.GET("/static/:name", s.serveAsset)
+	r.GET("/login", s.page(s.showLogin))
+	r.POST("/login", s.page(s.signIn))
+	web := r.Group("/", s.webAuthenticate)
+	web.GET("/", s.page(s.showHome))
+	web.POST("/logout", s.page(s.signOut))
+	web.POST("/lang", s.page(s.switchLang))
+
+	// Pages: recording an incident.
+
+	// Pages: cases, follow-ups and shares.
+
+	// Pages: statistics.
+
+	// Pages: accounts, organizations and the access log.
 }

@@ -6,6 +6,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,10 +44,14 @@ type Server struct {
 	Deps
 	log     *slog.Logger
 	limiter *limiter
+	cat     *catalogue
+	pages   pages
+	assets  *assets
 }
 
-// New returns the HTTP handler of the whole API.
-func New(d Deps) http.Handler {
+// New returns the HTTP handler of the API and the web pages. It fails only when the
+// embedded templates, texts or assets are defective, which the tests catch.
+func New(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
 	}
@@ -54,6 +59,16 @@ func New(d Deps) http.Handler {
 		d.LoginLimit = 10
 	}
 	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now)}
+	var err error
+	if s.cat, err = newCatalogue(); err != nil {
+		return nil, err
+	}
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = loadPages(s.assets); err != nil {
+		return nil, err
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
@@ -64,9 +79,19 @@ func New(d Deps) http.Handler {
 		d.Logger.Error("invalid trusted proxies: trusting none", slog.String("error", err.Error()))
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.logRequests, s.recover, securityHeaders)
+	r.Use(s.requestID, s.logRequests, s.recover, securityHeaders, compress())
 	s.routes(r)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound) })
-	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
-	return r
+	r.NoRoute(func(c *gin.Context) { s.failFor(c, errNotFound) })
+	r.NoMethod(func(c *gin.Context) { s.failFor(c, errMethod) })
+	return r, nil
+}
+
+// failFor answers an unrouted request as the API does under /api/ and as a page
+// elsewhere.
+func (s *Server) failFor(c *gin.Context, err error) {
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		s.fail(c, err)
+		return
+	}
+	s.failPage(c, err)
 }

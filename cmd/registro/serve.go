@@ -38,15 +38,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err := a.db.IndexIDs(ctx); err != nil {
 		return err
 	}
+	handler, err := server.New(server.Deps{
+		Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
+		SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
+	})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler: server.New(server.Deps{
-			Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
-			SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
-		}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

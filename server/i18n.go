@@ -1,0 +1,108 @@
+package server
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"strings"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/pelletier/go-toml/v2"
+	"golang.org/x/text/language"
+)
+
+// The catalogue of every text a page shows, one TOML file per area and language
+// (locales/<area>.<lang>.toml). Spanish is the default; a test fails when a key is
+// missing in either language.
+//
+//go:embed locales/*.toml
+var localeFS embed.FS
+
+// langs are the languages of the pages, the default first.
+var langs = []string{"es", "en"}
+
+func supportedLang(l string) bool { return l == "es" || l == "en" }
+
+// catalogue holds the translated texts.
+type catalogue struct {
+	bundle *i18n.Bundle
+	locs   map[string]*i18n.Localizer
+}
+
+func newCatalogue() (*catalogue, error) {
+	b := i18n.NewBundle(language.Spanish)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	files, err := fs.Glob(localeFS, "locales/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		data, err := localeFS.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := b.ParseMessageFileBytes(data, f); err != nil {
+			return nil, fmt.Errorf("catalogue %s: %w", f, err)
+		}
+	}
+	c := &catalogue{bundle: b, locs: map[string]*i18n.Localizer{}}
+	for _, l := range langs {
+		c.locs[l] = i18n.NewLocalizer(b, l)
+	}
+	return c, nil
+}
+
+// text returns the message id in lang with its template data (pairs of name and
+// value). A missing key shows as the key itself, which the catalogue test prevents.
+func (c *catalogue) text(lang, id string, args ...any) string {
+	loc, ok := c.locs[lang]
+	if !ok {
+		loc = c.locs["es"]
+	}
+	cfg := &i18n.LocalizeConfig{MessageID: id}
+	if len(args) > 0 {
+		data := map[string]any{}
+		for i := 0; i+1 < len(args); i += 2 {
+			data[fmt.Sprint(args[i])] = args[i+1]
+		}
+		cfg.TemplateData = data
+		if n, ok := data["Count"]; ok {
+			cfg.PluralCount = n
+		}
+	}
+	s, err := loc.Localize(cfg)
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+func (c *catalogue) has(lang, id string) bool {
+	_, err := c.locs[lang].Localize(&i18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
+
+var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
+
+// fieldProblem translates a validation message of the domain (written in English for
+// API clients) for a page: the catalogue holds the known ones under "problem.<slug>";
+// any other is shown with a translated lead-in so no problem is ever hidden.
+func (c *catalogue) fieldProblem(lang, msg string) string {
+	id := problemKey(msg)
+	if c.has(lang, id) {
+		return c.text(lang, id)
+	}
+	if lang == "en" {
+		return msg
+	}
+	return c.text(lang, "problem.generic", "Detail", msg)
+}
+
+func problemKey(msg string) string {
+	slug := strings.Trim(nonWord.ReplaceAllString(strings.ToLower(msg), "_"), "_")
+	if len(slug) > 48 {
+		slug = slug[:48]
+	}
+	return "problem." + slug
+}
