@@ -37,7 +37,13 @@ func loadPages(a *assets) (pages, error) {
 		"join":  strings.Join,
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 		"add":   func(a, b int) int { return a + b },
-		"seq":   func(n int) []int { s := make([]int, n); for i := range s { s[i] = i }; return s },
+		"seq": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i
+			}
+			return s
+		},
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
