@@ -48,6 +48,16 @@ func (s *Server) routes(r *gin.Engine) {
 	// Pages: recording an incident.
 
 	// Pages: cases, follow-ups and shares.
+	web.GET("/cases", s.page(s.showCases))
+	web.GET("/cases/:id", s.page(s.showCasePage))
+	web.POST("/cases/:id/followups", s.page(s.addFollowupPage))
+	web.GET("/cases/:id/edit", s.page(s.showEditCase))
+	web.POST("/cases/:id/edit", s.page(s.editCase))
+	web.GET("/cases/:id/share", s.page(s.showShareCase))
+	web.POST("/cases/:id/share", s.page(s.shareCase))
+	web.POST("/cases/:id/grants/:user/revoke", s.page(s.revokeCaseGrant))
+	web.GET("/cases/:id/erase", s.page(s.showEraseCase))
+	web.POST("/cases/:id/erase", s.page(s.eraseCasePage))
 
 	// Pages: statistics.
 

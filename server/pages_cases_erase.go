@@ -1,0 +1,62 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/cases"
+)
+
+// Erasure destroys the case's data key (crypto-shredding): nothing of it can be read
+// again, by anyone, from any copy. The page asks for the reference to be typed, so a
+// slip of the finger cannot erase a case.
+
+type erasePage struct {
+	Case *cases.Case
+}
+
+// showEraseCase asks for confirmation. The right to erase is checked before the case
+// is read.
+func (s *Server) showEraseCase(c *gin.Context) error {
+	if _, _, err := s.scopes(c, "case", "erase"); err != nil {
+		return err
+	}
+	k, err := s.opReadCase(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	v := s.newView(c, "cases.erase_title")
+	v.Data = erasePage{Case: k}
+	s.render(c, http.StatusOK, "case_erase", v)
+	return nil
+}
+
+// eraseCasePage erases the case when the typed reference is its own and goes to the
+// list, which confirms the erasure.
+func (s *Server) eraseCasePage(c *gin.Context) error {
+	if _, _, err := s.scopes(c, "case", "erase"); err != nil {
+		return err
+	}
+	k, err := s.opReadCase(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	typed := strings.ToUpper(strings.TrimSpace(c.PostForm("ref")))
+	if typed != k.Ref {
+		v := s.newView(c, "cases.erase_title")
+		v.Form.Set("ref", c.PostForm("ref"))
+		v.Errors = map[string]string{"case_ref": s.cat.text(v.Lang, "cases.problem.ref_mismatch", "Ref", k.Ref)}
+		v.Data = erasePage{Case: k}
+		s.render(c, http.StatusUnprocessableEntity, "case_erase", v)
+		return nil
+	}
+	ref, err := s.opEraseCase(c, k.ID)
+	if err != nil {
+		return err
+	}
+	redirect(c, "/cases?erased="+url.QueryEscape(ref))
+	return nil
+}
