@@ -50,6 +50,8 @@ func (s *Server) routes(r *gin.Engine) {
 	// Pages: cases, follow-ups and shares.
 
 	// Pages: statistics.
+	web.GET("/stats", s.page(s.showStatsPage))
+	web.GET("/stats/export", s.page(s.exportStats))
 
 	// Pages: accounts, organizations and the access log.
 }
