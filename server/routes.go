@@ -54,4 +54,11 @@ func (s *Server) routes(r *gin.Engine) {
 	web.GET("/stats/export", s.page(s.exportStats))
 
 	// Pages: accounts, organizations and the access log.
+	web.GET("/accounts", s.page(s.showAccounts))
+	web.POST("/accounts", s.page(s.createAccount))
+	web.POST("/accounts/:id", s.page(s.changeAccount))
+	web.GET("/orgs", s.page(s.showOrgs))
+	web.POST("/orgs", s.page(s.createOrgAndCoordinator))
+	web.GET("/audit", s.page(s.showAudit))
+	web.POST("/audit/verify", s.page(s.verifyAuditPage))
 }
