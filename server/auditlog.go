@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -15,14 +16,20 @@ import (
 // the query (action, actor, object, from, to, limit, before), and the entry number
 // to continue before.
 func (s *Server) opListAudit(c *gin.Context) ([]audit.Entry, int64, error) {
+	return s.opListAuditBy(c, c.Request.URL.Query())
+}
+
+// opListAuditBy is opListAudit with the filters given in q rather than the request's
+// query string, so that a page can translate its form (dates in Lima) first.
+func (s *Server) opListAuditBy(c *gin.Context, q url.Values) ([]audit.Entry, int64, error) {
 	sub, err := s.can(c, "audit", "read", userOf(c).Org)
 	if err != nil {
 		return nil, 0, err
 	}
-	f := audit.Filter{Org: sub.Org, Action: c.Query("action"), Actor: c.Query("actor"), Object: c.Query("object")}
+	f := audit.Filter{Org: sub.Org, Action: q.Get("action"), Actor: q.Get("actor"), Object: q.Get("object")}
 	e := &validation.Error{}
 	for field, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := c.Query(field); v != "" {
+		if v := q.Get(field); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
 				e.Add(field, "an RFC 3339 time")
@@ -31,7 +38,7 @@ func (s *Server) opListAudit(c *gin.Context) ([]audit.Entry, int64, error) {
 		}
 	}
 	for field, dst := range map[string]*int{"limit": &f.Limit} {
-		if v := c.Query(field); v != "" {
+		if v := q.Get(field); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 500 {
 				e.Add(field, "a number from 1 to 500")
@@ -39,7 +46,7 @@ func (s *Server) opListAudit(c *gin.Context) ([]audit.Entry, int64, error) {
 			*dst = n
 		}
 	}
-	if v := c.Query("before"); v != "" {
+	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
 			e.Add("before", "a positive entry number")

@@ -60,6 +60,15 @@ func (s *Server) routes(r *gin.Engine) {
 	web.POST("/cases/:id/erase", s.page(s.eraseCasePage))
 
 	// Pages: statistics.
+	web.GET("/stats", s.page(s.showStatsPage))
+	web.GET("/stats/export", s.page(s.exportStats))
 
 	// Pages: accounts, organizations and the access log.
+	web.GET("/accounts", s.page(s.showAccounts))
+	web.POST("/accounts", s.page(s.createAccount))
+	web.POST("/accounts/:id", s.page(s.changeAccount))
+	web.GET("/orgs", s.page(s.showOrgs))
+	web.POST("/orgs", s.page(s.createOrgAndCoordinator))
+	web.GET("/audit", s.page(s.showAudit))
+	web.POST("/audit/verify", s.page(s.verifyAuditPage))
 }

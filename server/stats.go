@@ -19,31 +19,51 @@ type statsRequest struct {
 	Format string // "", "json", "csv" or "xlsx"
 }
 
+// statsQuery is what a statistics table is asked for with: the API reads it from the
+// query string (statsQueryOf); the pages build it for each chart.
+type statsQuery struct {
+	Quarter, From, To, By, Lang, Format string
+	Page                                bool // shown on a page: logged as "page", not "json"
+}
+
+// statsQueryOf reads a statsQuery from the request: quarter or from/to, by, lang,
+// format (or Accept: text/csv).
+func statsQueryOf(c *gin.Context) statsQuery {
+	q := statsQuery{Quarter: c.Query("quarter"), From: c.Query("from"), To: c.Query("to"),
+		By: c.Query("by"), Lang: c.Query("lang"), Format: c.Query("format")}
+	if q.Format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv") {
+		q.Format = "csv"
+	}
+	return q
+}
+
 // opStats builds the organization's suppressed statistics table that the query asks
-// for (quarter or from/to, by, lang, format). Only advocates and coordinators may;
-// every request goes to the access log, as stats.export when it is a download.
+// for (quarter or from/to, by, lang, format).
 func (s *Server) opStats(c *gin.Context) (statsRequest, error) {
+	return s.opStatsFor(c, statsQueryOf(c))
+}
+
+// opStatsFor builds the suppressed table q asks for. Only advocates and coordinators
+// may; every request goes to the access log, as stats.export when it is a download.
+func (s *Server) opStatsFor(c *gin.Context, q statsQuery) (statsRequest, error) {
 	me := userOf(c)
 	if _, err := s.can(c, "stats", "read", me.Org); err != nil {
 		return statsRequest{}, err
 	}
 	e := &validation.Error{}
-	dims, derr := stats.ParseDims(c.Query("by"))
+	dims, derr := stats.ParseDims(q.By)
 	merge(e, derr)
-	lang := orDefault(c.Query("lang"), orDefault(me.Lang, "es"))
+	lang := orDefault(q.Lang, orDefault(me.Lang, "es"))
 	if lang != "es" && lang != "en" {
 		e.Add("lang", "es or en")
 	}
-	format := c.Query("format")
-	if format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv") {
-		format = "csv"
-	}
+	format := q.Format
 	switch format {
 	case "", "json", "csv", "xlsx":
 	default:
 		e.Add("format", "json, csv or xlsx")
 	}
-	p, perr := stats.ParsePeriod(c.Query("quarter"), c.Query("from"), c.Query("to"), s.Now())
+	p, perr := stats.ParsePeriod(q.Quarter, q.From, q.To, s.Now())
 	merge(e, perr)
 	if err := e.Err(); err != nil {
 		return statsRequest{}, err
@@ -65,11 +85,13 @@ func (s *Server) opStats(c *gin.Context) (statsRequest, error) {
 	if err != nil {
 		return statsRequest{}, err
 	}
-	action := "stats.read"
+	action, shown := "stats.read", orDefault(format, "json")
 	if format == "csv" || format == "xlsx" {
 		action = "stats.export"
+	} else if q.Page {
+		shown = "page"
 	}
-	if err := s.record(c, action, "", "ok", p.Label()+" by="+strings.Join(dims, ",")+" "+orDefault(format, "json")); err != nil {
+	if err := s.record(c, action, "", "ok", p.Label()+" by="+strings.Join(dims, ",")+" "+shown); err != nil {
 		return statsRequest{}, err
 	}
 	return statsRequest{Report: r, Period: p, Dims: dims, Format: format}, nil

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/validation"
+)
+
+// accountsPage is the data of the accounts page.
+type accountsPage struct {
+	Users  []accounts.User
+	Orgs   []accounts.Org  // an admin's choice of organization; nil for a coordinator
+	Roles  []accounts.Role // the roles the reader may give
+	Admin  bool
+	Me     string // the reader's account id
+	Result *newSecret
+}
+
+// newSecret is a password shown once: generated for a new account or a reset.
+type newSecret struct {
+	Username, Password string
+}
+
+// accountActions are the changes a row of the accounts table offers.
+var accountActions = []string{"disable", "enable", "role", "reset"}
+
+// showAccounts lists the accounts the reader manages: her organization's, or every
+// organization's for an admin (?org= narrows it).
+func (s *Server) showAccounts(c *gin.Context) error {
+	v := s.newView(c, "accounts.title")
+	if d := c.Query("done"); d == "created" || slices.Contains(accountActions, d) {
+		v.Notice = "accounts.done." + d
+	}
+	return s.renderAccounts(c, v, http.StatusOK, nil)
+}
+
+func (s *Server) renderAccounts(c *gin.Context, v *view, status int, res *newSecret) error {
+	users, err := s.opListUsers(c, c.Query("org"))
+	if err != nil {
+		return err
+	}
+	me := userOf(c)
+	data := &accountsPage{Users: users, Admin: me.Role == accounts.RoleAdmin, Me: me.ID, Result: res}
+	for _, r := range accounts.Roles {
+		if r != accounts.RoleAdmin || data.Admin {
+			data.Roles = append(data.Roles, r) // mayManage refuses the rest
+		}
+	}
+	if data.Admin {
+		if data.Orgs, err = s.opListOrgs(c); err != nil {
+			return err
+		}
+	}
+	v.Data = data
+	s.render(c, status, "accounts", v)
+	return nil
+}
+
+// createAccount takes the new-account form. A generated password is shown on the
+// answer itself (201, never cached), once; otherwise the list is shown again.
+func (s *Server) createAccount(c *gin.Context) error {
+	v := s.newView(c, "accounts.title")
+	in := userInput{Username: c.PostForm("username"), Role: c.PostForm("role"),
+		Password: c.PostForm("password"), Lang: c.PostForm("lang")}
+	if userOf(c).Role == accounts.RoleAdmin {
+		in.Org = c.PostForm("org")
+	}
+	for _, f := range []string{"username", "role", "org", "lang"} {
+		v.Form.Set(f, c.PostForm(f))
+	}
+	u, generated, err := s.opCreateUser(c, in)
+	if err != nil {
+		if st, ok := s.formProblems(v, err, nil); ok {
+			return s.renderAccounts(c, v, st, nil)
+		}
+		return err
+	}
+	if generated == "" {
+		redirect(c, "/accounts?done=created")
+		return nil
+	}
+	v.Notice, v.Form = "accounts.done.created", nil
+	return s.renderAccounts(c, v, http.StatusCreated, &newSecret{Username: u.Username, Password: generated})
+}
+
+// changeAccount applies one action of a row: disable, enable, role or reset (a new
+// generated password, shown once).
+func (s *Server) changeAccount(c *gin.Context) error {
+	v := s.newView(c, "accounts.title")
+	v.Path = "/accounts" // where the language switch and the menu lead back to
+	var in userPatchInput
+	var generated string
+	yes, no := true, false
+	switch action := c.PostForm("action"); action {
+	case "disable":
+		in.Disabled = &yes
+	case "enable":
+		in.Disabled = &no
+	case "role":
+		r := c.PostForm("role")
+		in.Role = &r
+	case "reset":
+		generated = rand.Text()
+		in.Password = &generated
+	default:
+		return validation.Field("action", "unknown action")
+	}
+	u, err := s.opUpdateUser(c, c.Param("id"), in)
+	if err != nil {
+		if st, ok := s.formProblems(v, err, nil); ok {
+			return s.renderAccounts(c, v, st, nil)
+		}
+		return err
+	}
+	if generated != "" {
+		v.Notice = "accounts.done.reset"
+		return s.renderAccounts(c, v, http.StatusOK, &newSecret{Username: u.Username, Password: generated})
+	}
+	redirect(c, "/accounts?done="+c.PostForm("action"))
+	return nil
+}
+
+// formProblems puts the problems of a rejected form on the page: its fields' problems
+// (renamed by rename, when a form calls a field otherwise than the domain), or a
+// taken name. It reports the status to answer, and false for any other error.
+func (s *Server) formProblems(v *view, err error, rename map[string]string) (int, bool) {
+	if errors.Is(err, accounts.ErrDuplicate) {
+		field := "username"
+		if f, ok := rename["duplicate"]; ok {
+			field = f
+		}
+		v.Errors = map[string]string{field: s.cat.fieldProblem(v.Lang, "already taken")}
+		return http.StatusConflict, true
+	}
+	// The domain wraps its errors; problems wants the *validation.Error itself.
+	if ve := (*validation.Error)(nil); errors.As(err, &ve) {
+		v.Errors = map[string]string{}
+		for f, m := range s.problems(v.Lang, ve) {
+			if r, ok := rename[f]; ok {
+				f = r
+			}
+			v.Errors[f] = m
+		}
+		return http.StatusUnprocessableEntity, true
+	}
+	return 0, false
+}

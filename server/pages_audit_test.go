@@ -1,0 +1,104 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"registro/accounts"
+	"registro/audit"
+)
+
+// TestPagesAudit: the auditor reads the log in plain Spanish, filters it by action and
+// Lima day, pages back, and the chain check says intact, then broken once an entry
+// is edited in the database.
+func TestPagesAudit(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	_, coordToken := ts.mustUserToken(t, "LIM", "coordina", accounts.RoleCoordinator)
+	ts.mustUser(t, "LIM", "auditora", accounts.RoleAuditor)
+	id := ts.mustCreateCase(t, coordToken, nil)
+	w := ts.wsSignIn(t, "auditora", passwordOf("auditora"))
+
+	resp, body := w.get("/audit")
+	wsWant(t, "audit", resp, body, http.StatusOK, `<form id="verify"`)
+	table := wsElement(body, `<table id="audit"`, "</table>")
+	for _, s := range []string{"Ingreso al sistema", "Registrar un caso", "Hecho", "coordina", `title="` + id + `"`, id[:8] + "…"} {
+		if !strings.Contains(table, s) {
+			t.Errorf("the log table lacks %q", s)
+		}
+	}
+
+	_, body = w.get("/audit?action=case.create")
+	table = wsElement(body, `<table id="audit"`, "</table>")
+	if !strings.Contains(table, "Registrar un caso") || strings.Contains(table, "Ingreso al sistema") {
+		t.Errorf("filter by action:\n%s", table)
+	}
+	today := ts.Clock.Now().In(time.FixedZone("PET", -5*3600))
+	_, body = w.get("/audit?from=" + today.Format(time.DateOnly) + "&to=" + today.Format(time.DateOnly))
+	if !strings.Contains(body, "Registrar un caso") {
+		t.Errorf("today in Lima does not hold today's entries")
+	}
+	_, body = w.get("/audit?from=" + today.AddDate(0, 0, 1).Format(time.DateOnly))
+	if !strings.Contains(body, "No hay registros con estos filtros") {
+		t.Errorf("tomorrow in Lima holds entries")
+	}
+	resp, body = w.get("/audit?to=2026-13-45")
+	wsWant(t, "bad date", resp, body, http.StatusUnprocessableEntity, `href="#f-to"`, "Use una fecha como 2026-05-14")
+
+	for i := range 60 { // enough for a second page
+		if _, err := ts.Audit.Append(context.Background(), audit.Entry{Org: "LIM", Action: "case.list",
+			Outcome: "ok", Detail: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body = w.get("/audit")
+	older := wsAttrByText(t, body, "Ver registros más antiguos")
+	resp, body = w.get(older)
+	wsWant(t, "older page", resp, body, http.StatusOK, "Registrar un caso")
+
+	resp, body = w.post("/audit/verify", url.Values{})
+	wsWant(t, "verify", resp, body, http.StatusOK, `id="verify-result"`, "La cadena está intacta", "Se revisaron")
+	if _, err := ts.DB.Collection("audit").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: "LIM:000000000002"}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "detail", Value: "forged"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = w.post("/audit/verify", url.Values{})
+	wsWant(t, "verify tampered", resp, body, http.StatusOK, "La cadena está rota", "registro número 2",
+		"fue cambiado después de guardarse")
+	resp, body = w.post("/audit/verify", url.Values{"csrf_token": {"not-the-token"}})
+	wsWant(t, "verify without CSRF", resp, body, http.StatusForbidden)
+	w.post("/lang", url.Values{"lang": {"en"}})
+	resp, body = w.post("/audit/verify", url.Values{})
+	wsWant(t, "verify in English", resp, body, http.StatusOK, "The chain is broken", "entry number 2")
+	_, body = w.get("/audit")
+	wsWant(t, "log in English", resp, body, http.StatusOK, "Record a case", "Sign in", "Verify the chain")
+
+	coord := ts.wsSignIn(t, "coordina", passwordOf("coordina"))
+	resp, body = coord.get("/audit")
+	wsWant(t, "coordinator on /audit", resp, body, http.StatusForbidden, "Su rol no permite esto")
+	resp, body = coord.post("/audit/verify", url.Values{})
+	wsWant(t, "coordinator verifies", resp, body, http.StatusForbidden)
+	_, body = w.get("/audit?action=audit.read")
+	if !strings.Contains(body, "Denied") {
+		t.Errorf("the coordinator's refused visit is not in the log as denied")
+	}
+}
+
+// wsAttrByText is the unescaped href of the link whose text is text.
+func wsAttrByText(tb testing.TB, body, text string) string {
+	tb.Helper()
+	i := strings.Index(body, ">"+text+"</a>")
+	if i < 0 {
+		tb.Fatalf("no link %q", text)
+	}
+	j := strings.LastIndex(body[:i], `href="`)
+	href := body[j+len(`href="`):]
+	return strings.ReplaceAll(href[:strings.Index(href, `"`)], "&amp;", "&")
+}
