@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -254,8 +255,8 @@ type errorPage struct {
 
 // problems translates the fields of a validation error for a page, nil otherwise.
 func (s *Server) problems(lang string, err error) map[string]string {
-	ve, ok := err.(*validation.Error)
-	if !ok {
+	var ve *validation.Error
+	if !errors.As(err, &ve) {
 		return nil
 	}
 	out := map[string]string{}
