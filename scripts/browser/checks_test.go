@@ -57,6 +57,9 @@ func (tb *tab) checkProblems(t *testing.T) {
 	for _, p := range tb.w.take() {
 		t.Errorf("%s: %s", tb.location(), p)
 	}
+	for _, w := range tb.w.takeWarnings() {
+		t.Logf("warning on %s: %s", tb.location(), w)
+	}
 }
 
 // checkSkipLink presses Tab on the freshly loaded page: the first stop must be the

@@ -17,6 +17,7 @@ import (
 type watcher struct {
 	mu       sync.Mutex
 	problems []string
+	warnings []string        // reported, not failed: Chromium warns about harmless things too
 	expected map[string]bool // URLs whose error status the test asked for
 
 	requests map[network.RequestID]string // this page load's requests → URL
@@ -56,6 +57,15 @@ func (w *watcher) take() []string {
 	return p
 }
 
+// takeWarnings returns the warnings seen since the last call.
+func (w *watcher) takeWarnings() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.warnings
+	w.warnings = nil
+	return p
+}
+
 // idle reports whether this page load has no request in flight, and its weight.
 func (w *watcher) idle() (bool, float64, int) {
 	w.mu.Lock()
@@ -69,8 +79,11 @@ func (w *watcher) handle(ev any) {
 	defer w.mu.Unlock()
 	switch ev := ev.(type) {
 	case *runtime.EventConsoleAPICalled:
-		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+		switch ev.Type {
+		case runtime.ConsoleAPICalledTypeError, runtime.ConsoleAPICalledTypeAssert:
 			w.problems = append(w.problems, "console."+string(ev.Type)+": "+argsText(ev.Args))
+		case runtime.ConsoleAPICalledTypeWarning:
+			w.warnings = append(w.warnings, "console.warn: "+argsText(ev.Args))
 		}
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
@@ -81,8 +94,11 @@ func (w *watcher) handle(ev any) {
 		w.problems = append(w.problems, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber+1, text))
 	case *log.EventEntryAdded:
 		e := ev.Entry
-		if e.Level == log.EntryLevelError && !w.expected[e.URL] {
+		switch {
+		case e.Level == log.EntryLevelError && !w.expected[e.URL]:
 			w.problems = append(w.problems, fmt.Sprintf("browser log (%s): %s %s", e.Source, e.Text, e.URL))
+		case e.Level == log.EntryLevelWarning:
+			w.warnings = append(w.warnings, fmt.Sprintf("browser log (%s): %s %s", e.Source, e.Text, e.URL))
 		}
 	case *network.EventRequestWillBeSent:
 		w.requests[ev.RequestID] = ev.Request.URL
