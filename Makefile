@@ -1,10 +1,11 @@
 # Registro: `make run` starts the server on the embedded store; `make test` runs every
-# test (vet, formatting, the race detector included).
+# test (vet, formatting, the race detector included; the browser tests skip when no
+# Chromium is installed).
 GO      ?= go
 BIN     := bin/registro
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test lint bench clean
+.PHONY: build run test test-browser screenshots lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/registro
@@ -19,6 +20,14 @@ lint:
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The pages in headless Chromium at phone size; fails rather than skips without it.
+test-browser:
+	REGISTRO_BROWSER_REQUIRED=1 $(GO) test -count=1 -v -timeout 10m ./scripts/browser/
+
+# The same tests, saving screenshots of the main pages for the README.
+screenshots:
+	REGISTRO_BROWSER_REQUIRED=1 REGISTRO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -v -timeout 10m ./scripts/browser/
 
 # Benchmarks of the case store and authorization; figures go to docs/benchmarks.md.
 bench:
