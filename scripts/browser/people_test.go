@@ -48,7 +48,7 @@ func (s *story) createAccount(t *testing.T, user, role string) {
 	}
 	tb.fillIn(t, "form#new-account", "username", user)
 	tb.fillIn(t, "form#new-account", "role", role)
-	tb.follow(t, "create the account "+user, chromedp.Click(chromedp.CSS(`form#new-account button[type=submit]`)), 200)
+	tb.follow(t, "create the account "+user, chromedp.Click(chromedp.CSS(`form#new-account button[type=submit]`)), 201)
 	if !tb.exists(t, "#new-password") {
 		t.Fatalf("after creating %s, %s shows no #new-password; page says: %s", user, tb.path(t), tb.summary(t))
 	}
