@@ -65,7 +65,7 @@ func barChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 		}
 		y += 2
 		if br.Hidden || br.Incidents == nil || br.Survivors == nil {
-			fmt.Fprintf(&rows, `<rect y="%d" width="%d" height="30" fill="url(#%s-h)"/>`, y, chartTrack, id)
+			fmt.Fprintf(&rows, `<rect y="%d" width="%d" height="30" fill="url(#%s-hatch)"/>`, y, chartTrack, id)
 			fmt.Fprintf(&rows, `<rect x="6" y="%d" width="76" height="20" fill="#fff"/><text x="12" y="%d" font-weight="700">%s</text>`,
 				y+5, y+20, template.HTMLEscapeString(w.Hidden))
 		} else {
@@ -84,7 +84,7 @@ func barChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 	}
 	var b strings.Builder
 	svgOpen(&b, id, title, y)
-	b.WriteString(hatch(id + "-h"))
+	b.WriteString(hatch(id + "-hatch"))
 	fmt.Fprintf(&b, `<rect y="4" width="14" height="14" fill="%s"/><text x="20" y="16">%s</text>`,
 		colIncident, template.HTMLEscapeString(w.Incidents))
 	fmt.Fprintf(&b, `<rect x="170" y="4" width="14" height="14" fill="%s"/><text x="190" y="16">%s</text>`,
@@ -106,13 +106,13 @@ func trendChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 	}
 	var b strings.Builder
 	svgOpen(&b, id, title, 212)
-	b.WriteString(hatch(id + "-h"))
+	b.WriteString(hatch(id + "-hatch"))
 	col := chartW / max(len(bars), 1)
 	for i, br := range bars {
 		cx := i*col + col/2
 		b.WriteString(`<g text-anchor="middle">`)
 		if br.Hidden || br.Incidents == nil {
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="26" height="%d" fill="url(#%s-h)"/>`, cx-13, top, base-top, id)
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="26" height="%d" fill="url(#%s-hatch)"/>`, cx-13, top, base-top, id)
 			fmt.Fprintf(&b, `<text transform="rotate(-90 %d %d)" x="%d" y="%d" font-weight="700">%s</text>`,
 				cx, (top+base)/2, cx, (top+base)/2+5, template.HTMLEscapeString(w.Hidden))
 		} else {
