@@ -46,6 +46,9 @@ func (s *Server) routes(r *gin.Engine) {
 	web.POST("/lang", s.page(s.switchLang))
 
 	// Pages: recording an incident.
+	web.GET("/cases/new", s.page(s.showRecordForm))
+	web.POST("/cases/new", s.page(s.submitRecord))
+	web.GET("/cases/:id/recorded", s.page(s.showRecorded))
 
 	// Pages: cases, follow-ups and shares.
 	web.GET("/cases", s.page(s.showCases))

@@ -1,0 +1,242 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"registro/audit"
+)
+
+// recordBrowser is a browser for the page tests: it keeps cookies, does not follow
+// redirects (the tests look at the 303s) and signs in through the /login form.
+type recordBrowser struct {
+	ts   *testServer
+	c    *http.Client
+	csrf string // the session's CSRF token, read from the last page that had one
+}
+
+// recordSignIn opens a browser signed in as username through the sign-in form.
+func recordSignIn(t *testing.T, ts *testServer, username string) *recordBrowser {
+	t.Helper()
+	b := recordAnonymous(t, ts)
+	st, page := b.get(t, "/login")
+	if st != http.StatusOK {
+		t.Fatalf("GET /login: status %d", st)
+	}
+	form := url.Values{"csrf_token": {recordInputValue(page, "csrf_token")}, "next": {""},
+		"username": {username}, "password": {passwordOf(username)}}
+	b.csrf = ""
+	resp, body := b.post(t, "/login", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in %s: status %d, page %s", username, resp.StatusCode, body)
+	}
+	if st, _ := b.get(t, "/"); st != http.StatusOK {
+		t.Fatalf("GET / after sign-in: status %d", st)
+	}
+	return b
+}
+
+func recordAnonymous(t *testing.T, ts *testServer) *recordBrowser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &recordBrowser{ts: ts, c: &http.Client{Jar: jar, Timeout: time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// get loads a page and remembers its CSRF token.
+func (b *recordBrowser) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := b.c.Get(b.ts.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(raw)
+	if tok := recordInputValue(page, "csrf_token"); tok != "" && path != "/login" {
+		b.csrf = tok
+	}
+	return resp.StatusCode, page
+}
+
+// post sends a form as a browser does.
+func (b *recordBrowser) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := b.c.PostForm(b.ts.URL+path, form)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(raw)
+}
+
+// recordInputValue is the value of the first input named name in a page, or "".
+func recordInputValue(page, name string) string {
+	m := regexp.MustCompile(`<input[^>]*name="` + regexp.QuoteMeta(name) + `"[^>]*value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+const (
+	recordNarrative = "NARRATIVE-MARKER-record-4471: la detuvieron sin motivo."
+	recordContact   = "+51 987 654 321"
+)
+
+// fullIncident is a complete form as a person fills it in, with her code
+// Má / jo / 15 / 85 (the code MAJO1585).
+func (b *recordBrowser) fullIncident(key string) url.Values {
+	return url.Values{
+		"csrf_token": {b.csrf}, "idempotency_key": {key},
+		"consent_record": {"yes"}, "consent_statistics": {"yes"}, "consent_legal_sharing": {"no"}, "consent_contact": {"yes"},
+		"uic_mother": {"Má"}, "uic_father": {"jo"}, "uic_day": {"15"}, "uic_year": {"85"},
+		"date_precision": {"month"}, "date_day": {""}, "date_year": {""},
+		"date_month":      {b.ts.Clock.Now().AddDate(0, -1, 0).Format("2006-01")},
+		"district_search": {"mira"}, "district": {"150122"}, "place": {"street"},
+		"perpetrators": {"serenazgo", "police"}, "violations": {"physical", "confiscation"},
+		"age_band": {"25-34"}, "gender": {"trans_woman"}, "nationality": {"VE"}, "work_setting": {""},
+		"narrative": {recordNarrative}, "contact": {recordContact},
+		"reported_to": {"none"}, "referrals": {"legal", "health"},
+	}
+}
+
+var recordedPath = regexp.MustCompile(`^/cases/([0-9a-f-]{36})/recorded$`)
+
+// mustRecord posts a form that must be accepted, and returns the new case's id.
+func (b *recordBrowser) mustRecord(t *testing.T, form url.Values) string {
+	t.Helper()
+	resp, page := b.post(t, "/cases/new", form)
+	m := recordedPath.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("POST /cases/new: status %d, Location %q, page %s", resp.StatusCode, resp.Header.Get("Location"), page)
+	}
+	return m[1]
+}
+
+// recordAudit returns the org's access-log entries with action.
+func recordAudit(t *testing.T, ts *testServer, org, action string) []audit.Entry {
+	t.Helper()
+	entries, _, err := ts.Audit.Entries(context.Background(), audit.Filter{Org: org, Action: action, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+// recordHasEntry reports whether an entry has this actor, object and outcome.
+func recordHasEntry(entries []audit.Entry, actor, object, outcome string) bool {
+	for _, e := range entries {
+		if e.Actor == actor && e.Object == object && e.Outcome == outcome {
+			return true
+		}
+	}
+	return false
+}
+
+// recordCount is how many cases the API lists for a token.
+func recordCount(t *testing.T, ts *testServer, token string) int {
+	t.Helper()
+	st, ids := ts.listIDs(t, token)
+	if st != http.StatusOK {
+		t.Fatalf("list cases: status %d", st)
+	}
+	return len(ids)
+}
+
+// recordProblemBeside returns the field problem shown beside field, or "".
+func recordProblemBeside(page, field string) string {
+	m := regexp.MustCompile(`<p class="field-problem" id="e-` + regexp.QuoteMeta(field) + `">([^<]*)</p>`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(m[1])
+}
+
+var (
+	recordControl = regexp.MustCompile(`<(input|select|textarea)\b([^>]*)>`)
+	recordAttr    = func(attrs, name string) string {
+		m := regexp.MustCompile(`\b` + name + `="([^"]*)"`).FindStringSubmatch(attrs)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+)
+
+// recordCheckLabels fails for a visible input of the page without a <label for>.
+func recordCheckLabels(t *testing.T, page string) {
+	t.Helper()
+	n := 0
+	for _, m := range recordControl.FindAllStringSubmatch(page, -1) {
+		if recordAttr(m[2], "type") == "hidden" {
+			continue
+		}
+		n++
+		id := recordAttr(m[2], "id")
+		if id == "" || !strings.Contains(page, `<label for="`+id+`"`) && !strings.Contains(page, `for="`+id+`">`) {
+			t.Errorf("%s without a label: <%s%s>", m[1], m[1], m[2])
+		}
+	}
+	if n < 60 {
+		t.Errorf("only %d inputs in the form", n)
+	}
+}
+
+// recordSteps are the steps of the form in order, with fields each must hold.
+var recordSteps = []struct {
+	id     string
+	fields []string
+}{
+	{"consent", []string{"consent_record", "consent_statistics", "consent_legal_sharing", "consent_contact"}},
+	{"code", []string{"uic_mother", "uic_father", "uic_day", "uic_year", "no_uic"}},
+	{"when", []string{"date_precision", "date_day", "date_month", "date_year", "district_search", "district", "place"}},
+	{"what", []string{"perpetrators", "violations"}},
+	{"her", []string{"age_band", "gender", "nationality", "work_setting"}},
+	{"story", []string{"narrative", "contact", "reported_to", "referrals"}},
+}
+
+// recordCheckSteps fails unless the form has its six steps in order, each with its
+// fields, the stepper's buttons, and the submit button in the last.
+func recordCheckSteps(t *testing.T, page string) {
+	t.Helper()
+	parts := strings.Split(page, `<fieldset class="step"`)
+	if len(parts) != len(recordSteps)+1 {
+		t.Fatalf("%d steps, want %d", len(parts)-1, len(recordSteps))
+	}
+	for i, s := range recordSteps {
+		part := parts[i+1]
+		if !strings.HasPrefix(part, ` id="step-`+s.id+`"`) {
+			t.Errorf("step %d is not %s: %.40s", i+1, s.id, part)
+		}
+		for _, f := range s.fields {
+			if !strings.Contains(part, `name="`+f+`"`) {
+				t.Errorf("step %s has no field %s", s.id, f)
+			}
+		}
+		last := i == len(recordSteps)-1
+		if strings.Contains(part, `class="step-next`) == last || (i > 0) != strings.Contains(part, `class="step-back"`) {
+			t.Errorf("step %s: wrong stepper buttons", s.id)
+		}
+		if strings.Contains(part, `id="record-submit"`) != last {
+			t.Errorf("step %s: the submit button belongs to the last step only", s.id)
+		}
+	}
+}

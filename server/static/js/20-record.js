@@ -1,0 +1,206 @@
+// Recording an incident. The form works without this script; with it, one step shows
+// at a time, the district list can be searched, only the relevant date and contact
+// fields show, and an unsent draft survives a reload or a dropped connection.
+(function () {
+  "use strict";
+  // Her code is never kept in the browser, nor the session's CSRF token.
+  var SKIP = { uic_mother: 1, uic_father: 1, uic_day: 1, uic_year: 1, no_uic: 1, csrf_token: 1 };
+
+  function draftKey() {
+    var user = document.body.getAttribute("data-user");
+    return user ? "registro:draft:" + user : null;
+  }
+  function store(f) {
+    try { f(localStorage); return true; } catch (e) { return false; } // storage off: no draft
+  }
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function checked(form, name) {
+    var el = $("input[name=" + name + "]:checked", form);
+    return el ? el.value : "";
+  }
+  function show(el, on) { if (el) el.hidden = !on; }
+
+  // Only the date input matching the precision shows; the contact only with consent;
+  // her code's questions not when she prefers not to answer. A hidden field is also
+  // disabled, so nothing hidden is sent.
+  function applyVisibility(form) {
+    var p = checked(form, "date_precision") || "day";
+    $$(".date-field", form).forEach(function (d) { show(d, d.getAttribute("data-precision") === p); });
+    toggle($("#contact-field", form), checked(form, "consent_contact") === "yes");
+    toggle($(".code-questions", form), !$("#f-no_uic", form).checked);
+    show($("#consent-needed", form), checked(form, "consent_record") === "no");
+  }
+  function toggle(box, on) {
+    if (!box) return;
+    show(box, on);
+    $$("input", box).forEach(function (i) { i.disabled = !on; });
+  }
+
+  // The draft: every field but her code, including the idempotency key, so that
+  // sending again after a reload cannot record the incident twice.
+  function collect(form) {
+    var fields = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name] || el.disabled) return;
+      if (el.type === "submit" || el.type === "button") return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      fields.push([el.name, el.value]);
+    });
+    return { saved: Date.now(), fields: fields };
+  }
+  function save(form) {
+    var key = draftKey();
+    if (key) store(function (s) { s.setItem(key, JSON.stringify(collect(form))); });
+  }
+  function restore(form) {
+    var key = draftKey(), raw = null;
+    if (!key || !form.hasAttribute("data-fresh")) return false;
+    store(function (s) { raw = s.getItem(key); });
+    var draft;
+    try { draft = JSON.parse(raw); } catch (e) { return false; }
+    if (!draft || !draft.fields || !draft.fields.length) return false;
+    var vals = {};
+    draft.fields.forEach(function (f) { (vals[f[0]] = vals[f[0]] || []).push(f[1]); });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || SKIP[el.name]) return;
+      var v = vals[el.name];
+      if (el.type === "checkbox") el.checked = !!v && v.indexOf(el.value) >= 0;
+      else if (el.type === "radio") { if (v) el.checked = v.indexOf(el.value) >= 0; }
+      else if (v && el.type !== "submit" && el.type !== "button") el.value = v[0];
+    });
+    return true;
+  }
+
+  // The district list filtered by what is typed, ignoring accents and case; the
+  // district chosen stays in the list. One match alone is chosen.
+  function districtFilter(form) {
+    var sel = $("#f-district", form), input = $("#f-district_search", form);
+    if (!sel || !input) return function () {};
+    show(input.parentNode, true);
+    var placeholder = sel.options[0];
+    var groups = $$("optgroup", sel).map(function (g) {
+      return { label: g.label, opts: $$("option", g).map(function (o) {
+        return { value: o.value, text: o.text, key: fold(o.text) };
+      }) };
+    });
+    function apply() {
+      var q = fold(input.value.trim()), keep = sel.value, found = [];
+      sel.textContent = "";
+      sel.appendChild(placeholder);
+      groups.forEach(function (g) {
+        var og = null;
+        g.opts.forEach(function (o) {
+          var match = !q || o.key.indexOf(q) >= 0;
+          if (!match && o.value !== keep) return;
+          if (match) found.push(o.value);
+          if (!og) { og = document.createElement("optgroup"); og.label = g.label; sel.appendChild(og); }
+          og.appendChild(new Option(o.text, o.value, false, o.value === keep));
+        });
+      });
+      sel.value = keep || (q && found.length === 1 ? found[0] : "");
+      show($("#district-none", form), !!q && found.length === 0);
+    }
+    input.addEventListener("input", apply);
+    apply();
+    return apply;
+  }
+  function fold(s) {
+    return (s.normalize ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s).toLowerCase();
+  }
+
+  // The stepper: one step at a time, "Step 2 of 6" written by the server in each step.
+  function stepper(form) {
+    var steps = $$("fieldset.step", form), current = 0;
+    // Hidden steps cannot show the browser's own messages; the server checks everything.
+    form.noValidate = true;
+    $$(".step-nav, .step-back", form).forEach(function (n) { n.hidden = false; });
+    function go(i, focus) {
+      current = Math.max(0, Math.min(i, steps.length - 1));
+      steps.forEach(function (s, k) { s.hidden = k !== current; });
+      var h = $(".step-title", steps[current]);
+      if (focus && h) h.focus();
+    }
+    // Nothing is recorded without her consent, so the first step does not let go.
+    function next() {
+      if (current === 0 && checked(form, "consent_record") !== "yes") {
+        show($("#consent-needed", form), true);
+        $("#f-consent_record", form).focus();
+        return;
+      }
+      go(current + 1, true);
+    }
+    form.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("button");
+      if (b && b.classList.contains("step-next")) next();
+      if (b && b.classList.contains("step-back")) go(current - 1, true);
+    });
+    // Enter in a field of an earlier step moves on rather than sending half a form.
+    form.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.key !== "Enter" || t.tagName !== "INPUT" || current === steps.length - 1) return;
+      e.preventDefault();
+      if (t.type !== "search") next();
+    });
+    // A rejected form opens at its first problem; the summary's links open their step.
+    var first = 0;
+    for (var k = steps.length - 1; k >= 0; k--) {
+      if ($(".field-problem:not([hidden])", steps[k])) first = k;
+    }
+    go(first, false);
+    var summary = $("#problems");
+    if (summary) summary.focus();
+    $$("#problems a").forEach(function (a) {
+      a.addEventListener("click", function (e) {
+        var target = document.getElementById(a.getAttribute("href").slice(1));
+        var step = target && target.closest("fieldset.step");
+        if (!step) return;
+        e.preventDefault();
+        go(steps.indexOf(step), false);
+        target.focus();
+      });
+    });
+    return go;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if ($("[data-clear-draft]")) {
+      var key = draftKey();
+      if (key) store(function (s) { s.removeItem(key); });
+    }
+    var form = $("form#record");
+    if (!form) return;
+    // A hidden input's value is its default too, so reset() would keep a restored
+    // key: the fresh key the server gave is put back by hand on discard.
+    var freshKey = form.elements.idempotency_key.value;
+    var restored = restore(form);
+    applyVisibility(form);
+    var filter = districtFilter(form);
+    var go = stepper(form);
+    if (restored) {
+      show($("#draft-restored"), true);
+      $("#draft-discard").addEventListener("click", function () {
+        var key = draftKey();
+        if (key) store(function (s) { s.removeItem(key); });
+        form.reset();
+        form.elements.idempotency_key.value = freshKey;
+        applyVisibility(form);
+        filter();
+        go(0, false);
+        show($("#draft-restored"), false);
+        $("#record-title").focus();
+      });
+    }
+    form.addEventListener("change", function () { applyVisibility(form); save(form); });
+    form.addEventListener("input", function () { save(form); });
+    form.addEventListener("submit", function (e) {
+      save(form);
+      if (navigator.onLine === false) {
+        e.preventDefault();
+        var msg = $("#record-offline");
+        show(msg, true);
+        msg.focus();
+      }
+    });
+  });
+})();
