@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -66,6 +67,11 @@ func (tb *tab) checkProblems(t *testing.T) {
 // link that skips to the content.
 func (tb *tab) checkSkipLink(t *testing.T, loc string) {
 	t.Helper()
+	// An address with a #fragment moves the browser's focus starting point to its
+	// target, as it should: the skip link is first only on a page opened at its top.
+	if u, err := url.Parse(loc); err == nil && u.Fragment != "" {
+		return
+	}
 	if first := tb.firstTabStop(t); first != "" {
 		t.Errorf("(i) %s: the first Tab stop is %s, want the skip link a.skip to #main", loc, first)
 	}
