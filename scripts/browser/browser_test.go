@@ -39,6 +39,7 @@ func TestBrowser(t *testing.T) {
 	}{
 		{"a_admin_creates_coordinator", adminCreatesCoordinator},
 		{"b_coordinator_creates_accounts", coordinatorCreatesAccounts},
+		{"b2_coordinator_records_and_reads_back", coordinatorRecordsAndReadsBack},
 		{"c_outreach_records_incident", outreachRecordsIncident},
 		{"d_offline_draft", offlineDraft},
 		{"e_other_worker_cannot_see_case", otherWorkerCannotSee},

@@ -137,3 +137,46 @@ func outreachRecordsIncident(t *testing.T, s *story) {
 	tb.shot(t, "07-case")
 	s.signOut(t)
 }
+
+// (b2) The newcomer's path: the coordinator the admin created records a case herself
+// and reads it back, every page in Spanish.
+func coordinatorRecordsAndReadsBack(t *testing.T, s *story) {
+	tb := s.tab
+	s.signIn(t, "coord")
+	spanish := func(where string) {
+		t.Helper()
+		if lang := eval[string](t, tb, `document.documentElement.lang`); lang != "es" {
+			t.Errorf("%s is in %q, want Spanish", where, lang)
+		}
+	}
+	spanish("the home page")
+	tb.follow(t, "start recording from home", chromedp.Click(chromedp.CSS(`main a[href="/cases/new"]`)), 200)
+	spanish("the record form")
+	story := "La fiscalizadora le quitó la mercadería y le pidió dinero para devolverla."
+	s.answerSteps(t, incident{
+		uic: [4]string{"LU", "PE", "03", "90"}, month: limaMonth(), search: "Lurigancho", district: "150132",
+		place: "street", perpetrators: []string{"municipal_inspector", "serenazgo"},
+		violations: []string{"extortion", "confiscation"}, narrative: story,
+	}, false)
+	tb.follow(t, "submit the record", chromedp.Click(chromedp.CSS("#record-submit")), 200)
+	spanish("the confirmation")
+	if recordedPattern.FindStringSubmatch(tb.path(t)) == nil {
+		t.Fatalf("submitting led to %s, want /cases/<id>/recorded; page says: %s", tb.path(t), tb.summary(t))
+	}
+	ref := tb.text(t, "#case-ref")
+	if !refPattern.MatchString(ref) {
+		t.Fatalf("#case-ref shows %q, want a reference", ref)
+	}
+	tb.open(t, "/cases", 200)
+	spanish("the organization's cases")
+	row := `table#cases tr[data-ref="` + ref + `"]`
+	tb.follow(t, "open her case", chromedp.Click(chromedp.CSS(row+` a`)), 200)
+	spanish("the case")
+	if got := tb.text(t, "#narrative"); !strings.Contains(got, story) {
+		t.Errorf("the case shows #narrative %q, want the story recorded", got)
+	}
+	if got := tb.text(t, "main"); !strings.Contains(got, "Fiscalizador municipal") || !strings.Contains(got, "San Juan de Lurigancho") {
+		t.Errorf("the case does not show the perpetrator and district in Spanish: %q", got)
+	}
+	s.signOut(t)
+}
