@@ -133,5 +133,49 @@ const a11yScript = `(function () {
     if (ids[e.id]) out.push("duplicate id " + e.id);
     ids[e.id] = true;
   });
+  // Contrast (WCAG 2.1 AA): 4.5:1 for text, 3:1 for large text (24 px, or 18.66 px
+  // bold), against the nearest opaque background behind it.
+  function rgb(c) {
+    var m = c.match(/rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)/);
+    return m ? [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]] : null;
+  }
+  function lum(c) {
+    var v = c.slice(0, 3).map(function (x) { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  }
+  function background(el) {
+    for (; el; el = el.parentElement) {
+      var st = getComputedStyle(el);
+      if (st.backgroundImage !== "none") return null; // a gradient or picture: not judged here
+      var c = rgb(st.backgroundColor);
+      if (c && c[3] === 1) return c;
+    }
+    return [255, 255, 255, 1];
+  }
+  var lowContrast = 0;
+  document.querySelectorAll("body *").forEach(function (el) {
+    if (lowContrast >= 3 || el.closest("svg")) return;
+    var own = Array.prototype.some.call(el.childNodes, function (n) { return n.nodeType === 3 && n.textContent.trim() !== ""; });
+    if (!own || !el.getClientRects().length) return;
+    var st = getComputedStyle(el);
+    if (st.visibility === "hidden" || +st.opacity === 0) return;
+    var fg = rgb(st.color), bg = background(el);
+    if (!fg || !bg) return;
+    var a = fg[3];
+    fg = [0, 1, 2].map(function (i) { return fg[i] * a + bg[i] * (1 - a); });
+    var l1 = lum(fg), l2 = lum(bg), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    var size = parseFloat(st.fontSize), large = size >= 24 || (size >= 18.66 && +st.fontWeight >= 700);
+    if (ratio < (large ? 3 : 4.5)) {
+      lowContrast++;
+      out.push("contrast " + ratio.toFixed(2) + ":1 below " + (large ? 3 : 4.5) + ":1 for " + d(el));
+    }
+  });
+  // Touch targets: buttons, links styled as buttons, and the tiles of choices at least
+  // 44 px high (the CSS aims at 48).
+  document.querySelectorAll("button, .button, input[type=text], input[type=password], select, textarea, label.tile, .tile").forEach(function (b) {
+    if (!b.getClientRects().length || b.closest(".skip") || b.classList.contains("link")) return;
+    var h = b.getBoundingClientRect().height;
+    if (h > 0 && h < 44) out.push("touch target only " + Math.round(h) + " px high: " + d(b));
+  });
   return out;
 })()`

@@ -13,18 +13,21 @@ import (
 // badPage breaks every rule the page checks enforce, under Registro's
 // Content-Security-Policy.
 const badPage = `<!doctype html><html><head><meta charset="utf-8"><title>mal</title>
-<script src="/bad.js"></script><script>window.inline = true;</script></head>
+<script src="/bad.js"></script><script>window.inline = true;</script>
+<link rel="stylesheet" href="/bad.css"></head>
 <body><button>Primero</button><a class="skip" href="#main">Saltar</a>
 <h1>Uno</h1><h1>Dos</h1>
 <input name="q"><svg width="10" height="10"><circle r="4"></circle></svg><img src="/missing.png">
 <a href="/x"><svg aria-hidden="true"></svg></a>
-<main id="main"><p id="p">a</p><p id="p">b</p></main>
+<main id="main"><p id="p">a</p><p id="p">b</p>
+<p class="faint">gris sobre blanco</p><button class="tiny">x</button></main>
 <!-- %s -->
 </body></html>`
 
 // TestChecksCatchProblems shows that the checks run on every page of TestBrowser can
 // fail: a page with script errors, a CSP violation, a missing image, unlabelled
-// fields, two h1, no lang and too many bytes is reported for each.
+// fields, two h1, no lang, faint text, a tiny button and too many bytes is reported
+// for each.
 func TestChecksCatchProblems(t *testing.T) {
 	chromium := findChromium(t)
 	padding := strings.Repeat("relleno ", (maxPageBytes+20*1024)/8)
@@ -34,6 +37,9 @@ func TestChecksCatchProblems(t *testing.T) {
 		case "/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write([]byte(strings.Replace(badPage, "%s", padding, 1)))
+		case "/bad.css":
+			w.Header().Set("Content-Type", "text/css")
+			_, _ = w.Write([]byte(`.faint { color: #bbb; } .tiny { height: 20px; padding: 0; }`))
 		case "/bad.js":
 			w.Header().Set("Content-Type", "text/javascript")
 			_, _ = w.Write([]byte(`console.error("falla"); throw new Error("se rompió");`))
@@ -59,6 +65,7 @@ func TestChecksCatchProblems(t *testing.T) {
 		"console.error: falla", "uncaught exception", "se rompió", "Content Security Policy",
 		"missing.png", "html has no lang", "2 h1 elements", "field without a label",
 		"svg neither hidden", "img without alt", "link or button without a name", "duplicate id p",
+		"contrast 1.9", "touch target only 20 px",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checks did not report %q; they reported:\n%s", want, got)
