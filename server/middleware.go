@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-contrib/gzip"
@@ -53,14 +55,14 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-func securityHeaders(c *gin.Context) {
+func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("Cache-Control", "no-store")
-	if c.Request.TLS != nil {
+	if s.overTLS(c) {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}
 	c.Next()
@@ -87,4 +89,44 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // five- to tenfold on the slow connections the outreach workers have.
 func compress() gin.HandlerFunc {
 	return gzip.Gzip(gzip.DefaultCompression)
+}
+
+// overTLS reports whether the browser reached Registro over HTTPS: directly, or
+// through one of the trusted reverse proxies that terminates TLS and says so in
+// X-Forwarded-Proto. Nobody else's header counts.
+func (s *Server) overTLS(c *gin.Context) bool {
+	if c.Request.TLS != nil {
+		return true
+	}
+	if c.GetHeader("X-Forwarded-Proto") != "https" || len(s.proxies) == 0 {
+		return false
+	}
+	ip := net.ParseIP(c.RemoteIP())
+	for _, n := range s.proxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseProxies reads the trusted proxies (addresses or CIDRs) as networks.
+func parseProxies(list []string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, p := range list {
+		if !strings.Contains(p, "/") {
+			if ip := net.ParseIP(p); ip != nil {
+				bits := 8 * len(ip.To16())
+				if ip.To4() != nil {
+					ip, bits = ip.To4(), 32
+				}
+				out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			}
+			continue
+		}
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }

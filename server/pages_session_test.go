@@ -13,6 +13,7 @@ import (
 
 	"registro/accounts"
 	"registro/audit"
+	"registro/server"
 )
 
 // webSession is a browser-like client: a cookie jar, no redirects followed, so a test
@@ -328,4 +329,39 @@ func gzipSize(tb testing.TB, ts *testServer, path string, w *webSession) int {
 		tb.Fatalf("%s: bad gzip: %v", path, err)
 	}
 	return len(raw)
+}
+
+// TestHSTSOnlyOverTLS sends Strict-Transport-Security only when the browser came over
+// HTTPS: through a trusted proxy that says so, never on anyone else's word.
+func TestHSTSOnlyOverTLS(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		proto   string
+		want    bool
+	}{
+		{"PlainHTTP", nil, "", false},
+		{"UntrustedHeader", nil, "https", false},
+		{"TrustedProxyHTTPS", []string{"127.0.0.1"}, "https", true},
+		{"TrustedCIDRHTTPS", []string{"127.0.0.0/8"}, "https", true},
+		{"TrustedProxyHTTP", []string{"127.0.0.1"}, "http", false},
+		{"OtherProxy", []string{"10.0.0.1"}, "https", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := ts.variant(t, func(d *server.Deps) { d.TrustedProxies = tc.proxies })
+			req := mustRequest(t, http.MethodGet, v.URL+"/login")
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if got := res.Header.Get("Strict-Transport-Security") != ""; got != tc.want {
+				t.Errorf("HSTS sent = %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

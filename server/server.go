@@ -5,6 +5,7 @@ package server
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ type Server struct {
 	cat     *catalogue
 	pages   pages
 	assets  *assets
+	proxies []*net.IPNet // the trusted reverse proxies, for X-Forwarded-Proto
 }
 
 // New returns the HTTP handler of the API and the web pages. It fails only when the
@@ -58,7 +60,8 @@ func New(d Deps) (http.Handler, error) {
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10
 	}
-	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now)}
+	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now),
+		proxies: parseProxies(d.TrustedProxies)}
 	var err error
 	if s.cat, err = newCatalogue(); err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func New(d Deps) (http.Handler, error) {
 		d.Logger.Error("invalid trusted proxies: trusting none", slog.String("error", err.Error()))
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.logRequests, s.recover, securityHeaders, compress())
+	r.Use(s.requestID, s.logRequests, s.recover, s.securityHeaders, compress())
 	s.routes(r)
 	r.NoRoute(func(c *gin.Context) { s.failFor(c, errNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.failFor(c, errMethod) })
