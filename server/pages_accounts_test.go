@@ -31,79 +31,79 @@ func TestPagesAccounts(t *testing.T) {
 	ts.mustOrg(t, "CAL")
 	me := ts.mustUser(t, "LIM", "coordina", accounts.RoleCoordinator)
 	other := ts.mustUser(t, "CAL", "otra.org", accounts.RoleOutreach)
-	w := ts.wsSignIn(t, "coordina", passwordOf("coordina"))
+	w := ts.signedIn(t, "coordina", passwordOf("coordina"))
 
-	resp, body := w.get("/accounts")
-	wsWant(t, "accounts", resp, body, http.StatusOK, `<table id="accounts"`, `<form id="new-account"`, "coordina", "Crear la cuenta")
+	resp, body := w.fetch(t, "/accounts")
+	wantPage(t, "accounts", resp.StatusCode, body, http.StatusOK, `<table id="accounts"`, `<form id="new-account"`, "coordina", "Crear la cuenta")
 	if strings.Contains(body, "otra.org") || strings.Contains(body, `value="admin"`) {
 		t.Errorf("a coordinator sees another organization's account or the admin role")
 	}
 
-	resp, body = w.post("/accounts", url.Values{"username": {"rosa.p"}, "role": {"outreach"}, "password": {""}})
-	wsWant(t, "create outreach", resp, body, http.StatusCreated, "Anótela ahora", "rosa.p")
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"rosa.p"}, "role": {"outreach"}, "password": {""}})
+	wantPage(t, "create outreach", resp.StatusCode, body, http.StatusCreated, "Anótela ahora", "rosa.p")
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("the password page has Cache-Control %q", cc)
 	}
 	pw := wsPassword(t, body)
-	rosa := ts.wsSignIn(t, "rosa.p", pw)
-	if _, home := rosa.get("/"); !strings.Contains(home, "rosa.p") {
+	rosa := ts.signedIn(t, "rosa.p", pw)
+	if _, home := rosa.get(t, "/"); !strings.Contains(home, "rosa.p") {
 		t.Errorf("the new account's home page lacks her name")
 	}
-	if _, again := w.get("/accounts"); strings.Contains(again, pw) || strings.Contains(again, `id="new-password"`) {
+	if _, again := w.get(t, "/accounts"); strings.Contains(again, pw) || strings.Contains(again, `id="new-password"`) {
 		t.Errorf("the generated password is shown a second time")
 	}
 	if strings.Contains(ts.Logs.String(), pw) {
 		t.Errorf("the generated password reached the server log")
 	}
 
-	resp, body = w.post("/accounts", url.Values{"username": {"jefa"}, "role": {"admin"}})
-	wsWant(t, "coordinator creates an admin", resp, body, http.StatusForbidden, "Su rol no permite esto")
-	resp, body = w.post("/accounts", url.Values{"username": {"X!"}, "role": {"outreach"}, "password": {"corta"}})
-	wsWant(t, "invalid account", resp, body, http.StatusUnprocessableEntity, `href="#f-username"`, `value="X!"`,
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"jefa"}, "role": {"admin"}})
+	wantPage(t, "coordinator creates an admin", resp.StatusCode, body, http.StatusForbidden, "Su rol no permite esto")
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"X!"}, "role": {"outreach"}, "password": {"corta"}})
+	wantPage(t, "invalid account", resp.StatusCode, body, http.StatusUnprocessableEntity, `href="#f-username"`, `value="X!"`,
 		"Use de 3 a 40 letras", "al menos 10 caracteres")
-	resp, body = w.post("/accounts", url.Values{"username": {"rosa.p"}, "role": {"legal"}, "password": {"otra-clave-larga-1"}})
-	wsWant(t, "taken username", resp, body, http.StatusConflict, "Ya existe")
-	resp, body = w.post("/accounts", url.Values{"csrf_token": {""}, "username": {"sin.token"}, "role": {"outreach"}})
-	wsWant(t, "no CSRF token", resp, body, http.StatusForbidden, "El formulario venció")
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"rosa.p"}, "role": {"legal"}, "password": {"otra-clave-larga-1"}})
+	wantPage(t, "taken username", resp.StatusCode, body, http.StatusConflict, "Ya existe")
+	resp, body = w.post(t, "/accounts", url.Values{"csrf_token": {""}, "username": {"sin.token"}, "role": {"outreach"}})
+	wantPage(t, "no CSRF token", resp.StatusCode, body, http.StatusForbidden, "El formulario venció")
 	if _, err := ts.Accounts.User(context.Background(), "sin.token"); err == nil {
 		t.Errorf("a form without its CSRF token created an account")
 	}
 
 	id := ts.userID(t, "rosa.p")
-	resp, _ = w.post("/accounts/"+id, url.Values{"action": {"disable"}})
+	resp, _ = w.post(t, "/accounts/"+id, url.Values{"action": {"disable"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/accounts?done=disable" {
 		t.Fatalf("disable: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if _, body = w.get("/accounts?done=disable"); !strings.Contains(body, "La cuenta se desactivó") || !strings.Contains(body, "Desactivada") {
+	if _, body = w.get(t, "/accounts?done=disable"); !strings.Contains(body, "La cuenta se desactivó") || !strings.Contains(body, "Desactivada") {
 		t.Errorf("no notice or state after disabling")
 	}
-	if err := ts.wsBrowser(t).trySignIn("rosa.p", pw); err == nil {
+	if err := ts.newWebSession(t).trySignIn(t, "rosa.p", pw); err == nil {
 		t.Errorf("a disabled account signed in")
 	}
 	for _, f := range []url.Values{{"action": {"enable"}}, {"action": {"role"}, "role": {"legal"}}} {
-		if resp, body := w.post("/accounts/"+id, f); resp.StatusCode != http.StatusSeeOther {
+		if resp, body := w.post(t, "/accounts/"+id, f); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%v: %d\n%s", f, resp.StatusCode, body)
 		}
 	}
 	if u, _ := ts.Accounts.User(context.Background(), id); u.Disabled || u.Role != accounts.RoleLegal {
 		t.Errorf("after enable and role=legal: %+v", u)
 	}
-	resp, body = w.post("/accounts/"+id, url.Values{"action": {"reset"}})
-	wsWant(t, "reset password", resp, body, http.StatusOK, "La anterior ya no sirve")
-	ts.wsSignIn(t, "rosa.p", wsPassword(t, body))
+	resp, body = w.post(t, "/accounts/"+id, url.Values{"action": {"reset"}})
+	wantPage(t, "reset password", resp.StatusCode, body, http.StatusOK, "La anterior ya no sirve")
+	ts.signedIn(t, "rosa.p", wsPassword(t, body))
 
-	resp, body = w.post("/accounts/"+me.ID, url.Values{"action": {"disable"}})
-	wsWant(t, "disable herself", resp, body, http.StatusUnprocessableEntity, "No puede desactivar su propia cuenta", `<table id="accounts"`)
-	resp, body = w.post("/accounts/"+id, url.Values{"action": {"role"}, "role": {"admin"}})
-	wsWant(t, "make an admin", resp, body, http.StatusForbidden)
-	resp, body = w.post("/accounts/"+other.ID, url.Values{"action": {"disable"}})
-	wsWant(t, "another organization's account", resp, body, http.StatusNotFound, "No encontrado")
-	resp, body = w.get("/orgs")
-	wsWant(t, "coordinator on /orgs", resp, body, http.StatusForbidden, "Su rol no permite esto")
+	resp, body = w.post(t, "/accounts/"+me.ID, url.Values{"action": {"disable"}})
+	wantPage(t, "disable herself", resp.StatusCode, body, http.StatusUnprocessableEntity, "No puede desactivar su propia cuenta", `<table id="accounts"`)
+	resp, body = w.post(t, "/accounts/"+id, url.Values{"action": {"role"}, "role": {"admin"}})
+	wantPage(t, "make an admin", resp.StatusCode, body, http.StatusForbidden)
+	resp, body = w.post(t, "/accounts/"+other.ID, url.Values{"action": {"disable"}})
+	wantPage(t, "another organization's account", resp.StatusCode, body, http.StatusNotFound, "No encontrado")
+	resp, body = w.fetch(t, "/orgs")
+	wantPage(t, "coordinator on /orgs", resp.StatusCode, body, http.StatusForbidden, "Su rol no permite esto")
 
-	w.post("/lang", url.Values{"lang": {"en"}})
-	resp, body = w.get("/accounts")
-	wsWant(t, "accounts in English", resp, body, http.StatusOK, "Create an account", "Existing accounts", "legal partner")
+	w.post(t, "/lang", url.Values{"lang": {"en"}})
+	resp, body = w.fetch(t, "/accounts")
+	wantPage(t, "accounts in English", resp.StatusCode, body, http.StatusOK, "Create an account", "Existing accounts", "legal partner")
 }
 
 // userID is the id of an account, read from the store.
@@ -122,40 +122,40 @@ func TestPagesOrgs(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "ADM")
 	ts.mustUser(t, "ADM", "admin", accounts.RoleAdmin)
-	w := ts.wsSignIn(t, "admin", passwordOf("admin"))
+	w := ts.signedIn(t, "admin", passwordOf("admin"))
 
-	resp, body := w.get("/orgs")
-	wsWant(t, "orgs", resp, body, http.StatusOK, `<form id="new-org"`, `<table id="orgs"`, "ADM")
-	resp, body = w.post("/orgs", url.Values{"code": {"cal"}, "name": {"Colectivo Callao"}, "coordinator": {"coord.cal"}})
-	wsWant(t, "create an org", resp, body, http.StatusCreated, "La organización y su coordinadora se crearon", `data-org="CAL"`)
-	coord := ts.wsSignIn(t, "coord.cal", wsPassword(t, body))
+	resp, body := w.fetch(t, "/orgs")
+	wantPage(t, "orgs", resp.StatusCode, body, http.StatusOK, `<form id="new-org"`, `<table id="orgs"`, "ADM")
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"cal"}, "name": {"Colectivo Callao"}, "coordinator": {"coord.cal"}})
+	wantPage(t, "create an org", resp.StatusCode, body, http.StatusCreated, "La organización y su coordinadora se crearon", `data-org="CAL"`)
+	coord := ts.signedIn(t, "coord.cal", wsPassword(t, body))
 	if u, _ := ts.Accounts.User(context.Background(), "coord.cal"); u.Org != "CAL" || u.Role != accounts.RoleCoordinator {
 		t.Errorf("first coordinator %+v", u)
 	}
-	if resp, body := coord.get("/accounts"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "coord.cal") {
-		t.Errorf("the new coordinator's accounts page: %d", resp.StatusCode)
+	if st, body := coord.get(t, "/accounts"); st != http.StatusOK || !strings.Contains(body, "coord.cal") {
+		t.Errorf("the new coordinator's accounts page: %d", st)
 	}
 
-	resp, body = w.post("/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}})
-	wsWant(t, "no coordinator", resp, body, http.StatusUnprocessableEntity, `href="#f-coordinator"`, "Este dato es obligatorio", `value="Arequipa"`)
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}})
+	wantPage(t, "no coordinator", resp.StatusCode, body, http.StatusUnprocessableEntity, `href="#f-coordinator"`, "Este dato es obligatorio", `value="Arequipa"`)
 	if _, err := ts.Accounts.Org(context.Background(), "ARQ"); err == nil {
 		t.Errorf("an organization was created without its coordinator")
 	}
-	resp, body = w.post("/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}, "coordinator": {"coord.cal"}})
-	wsWant(t, "coordinator name taken", resp, body, http.StatusConflict, "falta su coordinadora", `href="#f-coordinator"`, "Ya existe")
-	resp, body = w.post("/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}, "coordinator": {"coord.arq"}, "password": {"clave-de-arequipa-26"}})
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}, "coordinator": {"coord.cal"}})
+	wantPage(t, "coordinator name taken", resp.StatusCode, body, http.StatusConflict, "falta su coordinadora", `href="#f-coordinator"`, "Ya existe")
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"ARQ"}, "name": {"Arequipa"}, "coordinator": {"coord.arq"}, "password": {"clave-de-arequipa-26"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/orgs?done=created" {
 		t.Fatalf("finish the begun organization: %d\n%s", resp.StatusCode, body)
 	}
-	ts.wsSignIn(t, "coord.arq", "clave-de-arequipa-26")
-	resp, body = w.post("/orgs", url.Values{"code": {"CAL"}, "name": {"Colectivo Callao"}, "coordinator": {"otra.cal"}})
-	wsWant(t, "code taken", resp, body, http.StatusConflict, `href="#f-code"`, "Ya existe")
-	resp, body = w.post("/orgs", url.Values{"code": {"1"}, "name": {""}, "coordinator": {"x.y"}})
-	wsWant(t, "invalid org", resp, body, http.StatusUnprocessableEntity, "Use de 2 a 10 letras", `href="#f-name"`)
+	ts.signedIn(t, "coord.arq", "clave-de-arequipa-26")
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"CAL"}, "name": {"Colectivo Callao"}, "coordinator": {"otra.cal"}})
+	wantPage(t, "code taken", resp.StatusCode, body, http.StatusConflict, `href="#f-code"`, "Ya existe")
+	resp, body = w.post(t, "/orgs", url.Values{"code": {"1"}, "name": {""}, "coordinator": {"x.y"}})
+	wantPage(t, "invalid org", resp.StatusCode, body, http.StatusUnprocessableEntity, "Use de 2 a 10 letras", `href="#f-name"`)
 
-	resp, body = w.get("/accounts")
-	wsWant(t, "admin accounts", resp, body, http.StatusOK, `<select id="f-org" name="org"`, `value="CAL"`, `value="admin"`, "coord.arq", "coord.cal")
-	resp, body = w.post("/accounts", url.Values{"username": {"abogada.cal"}, "role": {"legal"}, "org": {"CAL"}, "password": {"clave-abogada-2026"}})
+	resp, body = w.fetch(t, "/accounts")
+	wantPage(t, "admin accounts", resp.StatusCode, body, http.StatusOK, `<select id="f-org" name="org"`, `value="CAL"`, `value="admin"`, "coord.arq", "coord.cal")
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"abogada.cal"}, "role": {"legal"}, "org": {"CAL"}, "password": {"clave-abogada-2026"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("admin creates an account in CAL: %d\n%s", resp.StatusCode, body)
 	}

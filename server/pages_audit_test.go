@@ -24,10 +24,10 @@ func TestPagesAudit(t *testing.T) {
 	_, coordToken := ts.mustUserToken(t, "LIM", "coordina", accounts.RoleCoordinator)
 	ts.mustUser(t, "LIM", "auditora", accounts.RoleAuditor)
 	id := ts.mustCreateCase(t, coordToken, nil)
-	w := ts.wsSignIn(t, "auditora", passwordOf("auditora"))
+	w := ts.signedIn(t, "auditora", passwordOf("auditora"))
 
-	resp, body := w.get("/audit")
-	wsWant(t, "audit", resp, body, http.StatusOK, `<form id="verify"`)
+	resp, body := w.fetch(t, "/audit")
+	wantPage(t, "audit", resp.StatusCode, body, http.StatusOK, `<form id="verify"`)
 	table := wsElement(body, `<table id="audit"`, "</table>")
 	for _, s := range []string{"Ingreso al sistema", "Registrar un caso", "Hecho", "coordina", `title="` + id + `"`, id[:8] + "…"} {
 		if !strings.Contains(table, s) {
@@ -35,22 +35,22 @@ func TestPagesAudit(t *testing.T) {
 		}
 	}
 
-	_, body = w.get("/audit?action=case.create")
+	_, body = w.get(t, "/audit?action=case.create")
 	table = wsElement(body, `<table id="audit"`, "</table>")
 	if !strings.Contains(table, "Registrar un caso") || strings.Contains(table, "Ingreso al sistema") {
 		t.Errorf("filter by action:\n%s", table)
 	}
 	today := ts.Clock.Now().In(time.FixedZone("PET", -5*3600))
-	_, body = w.get("/audit?from=" + today.Format(time.DateOnly) + "&to=" + today.Format(time.DateOnly))
+	_, body = w.get(t, "/audit?from="+today.Format(time.DateOnly)+"&to="+today.Format(time.DateOnly))
 	if !strings.Contains(body, "Registrar un caso") {
 		t.Errorf("today in Lima does not hold today's entries")
 	}
-	_, body = w.get("/audit?from=" + today.AddDate(0, 0, 1).Format(time.DateOnly))
+	_, body = w.get(t, "/audit?from="+today.AddDate(0, 0, 1).Format(time.DateOnly))
 	if !strings.Contains(body, "No hay registros con estos filtros") {
 		t.Errorf("tomorrow in Lima holds entries")
 	}
-	resp, body = w.get("/audit?to=2026-13-45")
-	wsWant(t, "bad date", resp, body, http.StatusUnprocessableEntity, `href="#f-to"`, "Use una fecha como 2026-05-14")
+	resp, body = w.fetch(t, "/audit?to=2026-13-45")
+	wantPage(t, "bad date", resp.StatusCode, body, http.StatusUnprocessableEntity, `href="#f-to"`, "Use una fecha como 2026-05-14")
 
 	for i := range 60 { // enough for a second page
 		if _, err := ts.Audit.Append(context.Background(), audit.Entry{Org: "LIM", Action: "case.list",
@@ -58,34 +58,34 @@ func TestPagesAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, body = w.get("/audit")
+	_, body = w.get(t, "/audit")
 	older := wsAttrByText(t, body, "Ver registros más antiguos")
-	resp, body = w.get(older)
-	wsWant(t, "older page", resp, body, http.StatusOK, "Registrar un caso")
+	resp, body = w.fetch(t, older)
+	wantPage(t, "older page", resp.StatusCode, body, http.StatusOK, "Registrar un caso")
 
-	resp, body = w.post("/audit/verify", url.Values{})
-	wsWant(t, "verify", resp, body, http.StatusOK, `id="verify-result"`, "La cadena está intacta", "Se revisaron")
+	resp, body = w.post(t, "/audit/verify", url.Values{})
+	wantPage(t, "verify", resp.StatusCode, body, http.StatusOK, `id="verify-result"`, "La cadena está intacta", "Se revisaron")
 	if _, err := ts.DB.Collection("audit").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: "LIM:000000000002"}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "detail", Value: "forged"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	resp, body = w.post("/audit/verify", url.Values{})
-	wsWant(t, "verify tampered", resp, body, http.StatusOK, "La cadena está rota", "registro número 2",
+	resp, body = w.post(t, "/audit/verify", url.Values{})
+	wantPage(t, "verify tampered", resp.StatusCode, body, http.StatusOK, "La cadena está rota", "registro número 2",
 		"fue cambiado después de guardarse")
-	resp, body = w.post("/audit/verify", url.Values{"csrf_token": {"not-the-token"}})
-	wsWant(t, "verify without CSRF", resp, body, http.StatusForbidden)
-	w.post("/lang", url.Values{"lang": {"en"}})
-	resp, body = w.post("/audit/verify", url.Values{})
-	wsWant(t, "verify in English", resp, body, http.StatusOK, "The chain is broken", "entry number 2")
-	_, body = w.get("/audit")
-	wsWant(t, "log in English", resp, body, http.StatusOK, "Record a case", "Sign in", "Verify the chain")
+	resp, body = w.post(t, "/audit/verify", url.Values{"csrf_token": {"not-the-token"}})
+	wantPage(t, "verify without CSRF", resp.StatusCode, body, http.StatusForbidden)
+	w.post(t, "/lang", url.Values{"lang": {"en"}})
+	resp, body = w.post(t, "/audit/verify", url.Values{})
+	wantPage(t, "verify in English", resp.StatusCode, body, http.StatusOK, "The chain is broken", "entry number 2")
+	resp, body = w.fetch(t, "/audit")
+	wantPage(t, "log in English", resp.StatusCode, body, http.StatusOK, "Record a case", "Sign in", "Verify the chain")
 
-	coord := ts.wsSignIn(t, "coordina", passwordOf("coordina"))
-	resp, body = coord.get("/audit")
-	wsWant(t, "coordinator on /audit", resp, body, http.StatusForbidden, "Su rol no permite esto")
-	resp, body = coord.post("/audit/verify", url.Values{})
-	wsWant(t, "coordinator verifies", resp, body, http.StatusForbidden)
-	_, body = w.get("/audit?action=audit.read")
+	coord := ts.signedIn(t, "coordina", passwordOf("coordina"))
+	resp, body = coord.fetch(t, "/audit")
+	wantPage(t, "coordinator on /audit", resp.StatusCode, body, http.StatusForbidden, "Su rol no permite esto")
+	resp, body = coord.post(t, "/audit/verify", url.Values{})
+	wantPage(t, "coordinator verifies", resp.StatusCode, body, http.StatusForbidden)
+	_, body = w.get(t, "/audit?action=audit.read")
 	if !strings.Contains(body, "Denied") {
 		t.Errorf("the coordinator's refused visit is not in the log as denied")
 	}

@@ -1,96 +1,14 @@
 package server_test
 
 import (
-	"context"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"registro/accounts"
-	"registro/audit"
 )
-
-// casesBrowser is a browser for the case pages: a cookie jar, redirects not followed
-// (so a test sees each 303), and the CSRF token of the last page it was shown.
-type casesBrowser struct {
-	ts     *testServer
-	client *http.Client
-	csrf   string
-}
-
-var casesCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
-
-// casesSignIn opens a browser and signs username in through the sign-in form.
-func (ts *testServer) casesSignIn(tb testing.TB, username string) *casesBrowser {
-	tb.Helper()
-	jar, _ := cookiejar.New(nil)
-	b := &casesBrowser{ts: ts, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	b.get(tb, "/login")
-	st, _, body := b.post(tb, "/login", url.Values{"username": {username}, "password": {passwordOf(username)}})
-	if st != http.StatusSeeOther {
-		tb.Fatalf("sign-in of %s through the form: status %d\n%s", username, st, body)
-	}
-	return b
-}
-
-// get fetches a page: status and body; it keeps the page's CSRF token.
-func (b *casesBrowser) get(tb testing.TB, path string) (int, string) {
-	tb.Helper()
-	res, err := b.client.Get(b.ts.URL + path)
-	if err != nil {
-		tb.Fatalf("GET %s: %v", path, err)
-	}
-	return b.read(tb, res)
-}
-
-// post sends a form with the last page's CSRF token unless form has its own (an empty
-// one sends none): status, Location and body.
-func (b *casesBrowser) post(tb testing.TB, path string, form url.Values) (int, string, string) {
-	tb.Helper()
-	if _, ok := form["csrf_token"]; !ok {
-		form.Set("csrf_token", b.csrf)
-	} else if form.Get("csrf_token") == "" {
-		form.Del("csrf_token")
-	}
-	res, err := b.client.PostForm(b.ts.URL+path, form)
-	if err != nil {
-		tb.Fatalf("POST %s: %v", path, err)
-	}
-	st, body := b.read(tb, res)
-	return st, res.Header.Get("Location"), body
-}
-
-func (b *casesBrowser) read(tb testing.TB, res *http.Response) (int, string) {
-	tb.Helper()
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if m := casesCSRF.FindSubmatch(raw); m != nil {
-		b.csrf = string(m[1])
-	}
-	return res.StatusCode, html.UnescapeString(string(raw))
-}
-
-// casesWantPage fails unless the page has status st and contains every text.
-func casesWantPage(tb testing.TB, what string, gotSt int, body string, st int, texts ...string) {
-	tb.Helper()
-	if gotSt != st {
-		tb.Fatalf("%s: status %d, want %d\n%s", what, gotSt, st, body)
-	}
-	for _, t := range texts {
-		if !strings.Contains(body, t) {
-			tb.Errorf("%s: page lacks %q", what, t)
-		}
-	}
-}
 
 // casesRefOf is the reference of a case, read from the store.
 func (ts *testServer) casesRefOf(tb testing.TB, id string) string {
@@ -99,16 +17,6 @@ func (ts *testServer) casesRefOf(tb testing.TB, id string) string {
 }
 
 func casesListed(body, ref string) bool { return strings.Contains(body, `data-ref="`+ref+`"`) }
-
-// casesAudit returns the organization's access-log entries with action.
-func (ts *testServer) casesAudit(tb testing.TB, org, action string) []audit.Entry {
-	tb.Helper()
-	entries, _, err := ts.Audit.Entries(context.Background(), audit.Filter{Org: org, Action: action, Limit: 500})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return entries
-}
 
 // casesFixture is one organization with a worker of each case role and two workers'
 // cases, plus a case of another organization.
@@ -141,24 +49,33 @@ func newCasesFixture(t *testing.T) *casesFixture {
 	return fx
 }
 
+// signIn opens a browser signed in as username through the sign-in form. Its pages
+// come back decoded (&amp; as &): these tests compare the text as a reader sees it.
+func (fx *casesFixture) signIn(tb testing.TB, username string) *webSession {
+	tb.Helper()
+	w := fx.ts.signedIn(tb, username, passwordOf(username))
+	w.decode = true
+	return w
+}
+
 // TestPagesCasesOutreach: a worker sees her own case in the list and in full, never
 // another worker's, and each detail read is in the access log.
 func TestPagesCasesOutreach(t *testing.T) {
 	t.Parallel()
 	fx := newCasesFixture(t)
 	ts := fx.ts
-	b := ts.casesSignIn(t, "outreach1")
+	b := fx.signIn(t, "outreach1")
 
 	st, body := b.get(t, "/cases")
 	month := ts.Clock.Now().AddDate(0, -2, 0)
-	casesWantPage(t, "own list", st, body, http.StatusOK, "Mis casos", `<table id="cases"`, "La Victoria", "Policía",
+	wantPage(t, "own list", st, body, http.StatusOK, "Mis casos", `<table id="cases"`, "La Victoria", "Policía",
 		`href="/cases/`+fx.mine+`"`, casesMonthES[month.Month()-1]+" de "+month.Format("2006"))
 	if !casesListed(body, fx.mineRef) || casesListed(body, fx.theirsRef) {
 		t.Errorf("own list: want only %s, page lists %s: %v", fx.mineRef, fx.theirsRef, casesListed(body, fx.theirsRef))
 	}
 
 	st, body = b.get(t, "/cases/"+fx.mine)
-	casesWantPage(t, "own case", st, body, http.StatusOK, `id="case-ref">`+fx.mineRef, `id="narrative"`,
+	wantPage(t, "own case", st, body, http.StatusOK, `id="case-ref">`+fx.mineRef, `id="narrative"`,
 		"Relato de prueba: la detuvieron en la avenida.", `<ol id="followups"`, `id="followup"`, `name="note"`,
 		"Lo que ella aceptó", `href="/cases/`+fx.mine+`/edit"`)
 	for _, absent := range []string{`id="case-share"`, `id="case-erase"`, `id="grants"`} {
@@ -169,20 +86,20 @@ func TestPagesCasesOutreach(t *testing.T) {
 
 	for name, id := range map[string]string{"another worker's": fx.theirs, "another organization's": fx.foreign} {
 		st, body = b.get(t, "/cases/"+id)
-		casesWantPage(t, name+" case", st, body, http.StatusNotFound, "No encontrado")
+		wantPage(t, name+" case", st, body, http.StatusNotFound, "No encontrado")
 		if strings.Contains(body, "Fue detenida") {
 			t.Errorf("%s case: the 404 page shows the narrative", name)
 		}
 		st, body = b.get(t, "/cases/"+id+"/edit")
-		casesWantPage(t, name+" case, edit", st, body, http.StatusNotFound, "No encontrado")
+		wantPage(t, name+" case, edit", st, body, http.StatusNotFound, "No encontrado")
 	}
 	st, body = b.get(t, "/cases/"+fx.mine+"/share")
-	casesWantPage(t, "outreach share page", st, body, http.StatusForbidden, "Su rol no permite esto")
+	wantPage(t, "outreach share page", st, body, http.StatusForbidden, "Su rol no permite esto")
 	st, body = b.get(t, "/cases/"+fx.mine+"/erase")
-	casesWantPage(t, "outreach erase page", st, body, http.StatusForbidden, "Su rol no permite esto")
+	wantPage(t, "outreach erase page", st, body, http.StatusForbidden, "Su rol no permite esto")
 
 	reads := map[string]string{}
-	for _, e := range ts.casesAudit(t, "LIM", "case.read") {
+	for _, e := range auditEntries(t, ts, "LIM", "case.read") {
 		if e.ActorName == "outreach1" {
 			reads[e.Object] = e.Outcome
 		}
@@ -201,31 +118,25 @@ func TestPagesCasesRoles(t *testing.T) {
 	t.Parallel()
 	fx := newCasesFixture(t)
 	ts := fx.ts
-	adv := ts.casesSignIn(t, "vocera")
+	adv := fx.signIn(t, "vocera")
 	for _, p := range []string{"/cases", "/cases/" + fx.mine} {
 		st, body := adv.get(t, p)
-		casesWantPage(t, "advocate "+p, st, body, http.StatusForbidden, "Su rol no permite esto")
+		wantPage(t, "advocate "+p, st, body, http.StatusForbidden, "Su rol no permite esto")
 	}
-	st, _, body := adv.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"nota"}})
-	casesWantPage(t, "advocate follow-up", st, body, http.StatusForbidden, "Su rol no permite esto")
+	res, body := adv.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"nota"}})
+	wantPage(t, "advocate follow-up", res.StatusCode, body, http.StatusForbidden, "Su rol no permite esto")
 
-	anon := &casesBrowser{ts: ts, client: &http.Client{
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	res, err := anon.client.Get(ts.URL + "/cases")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
+	res, _ = ts.newWebSession(t).fetch(t, "/cases")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login?next=%2Fcases" {
 		t.Errorf("signed out /cases: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 
-	coord := ts.casesSignIn(t, "coordina")
+	coord := fx.signIn(t, "coordina")
 	coord.get(t, "/cases/"+fx.mine)
-	st, _, body = coord.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"sin token"}, "csrf_token": {""}})
-	casesWantPage(t, "follow-up without CSRF", st, body, http.StatusForbidden, "El formulario venció")
-	st, _, body = coord.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"token ajeno"}, "csrf_token": {"x" + coord.csrf}})
-	casesWantPage(t, "follow-up with a wrong CSRF token", st, body, http.StatusForbidden, "El formulario venció")
+	res, body = coord.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"sin token"}, "csrf_token": nil})
+	wantPage(t, "follow-up without CSRF", res.StatusCode, body, http.StatusForbidden, "El formulario venció")
+	res, body = coord.post(t, "/cases/"+fx.mine+"/followups", url.Values{"note": {"token ajeno"}, "csrf_token": {"x" + coord.csrf}})
+	wantPage(t, "follow-up with a wrong CSRF token", res.StatusCode, body, http.StatusForbidden, "El formulario venció")
 	if n := len(ts.storedCase(t, fx.mine).Followups); n != 0 {
 		t.Errorf("refused posts added %d follow-ups", n)
 	}
@@ -236,23 +147,23 @@ func TestPagesCasesRoles(t *testing.T) {
 func TestPagesCasesEnglish(t *testing.T) {
 	t.Parallel()
 	fx := newCasesFixture(t)
-	b := fx.ts.casesSignIn(t, "outreach1")
+	b := fx.signIn(t, "outreach1")
 	b.get(t, "/cases")
-	if st, loc, body := b.post(t, "/lang", url.Values{"lang": {"en"}, "back": {"/cases"}}); st != http.StatusSeeOther || loc != "/cases" {
-		t.Fatalf("switch to English: %d to %q\n%s", st, loc, body)
+	if res, body := b.post(t, "/lang", url.Values{"lang": {"en"}, "back": {"/cases"}}); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases" {
+		t.Fatalf("switch to English: %d to %q\n%s", res.StatusCode, res.Header.Get("Location"), body)
 	}
 	month := fx.ts.Clock.Now().AddDate(0, -2, 0)
 	st, body := b.get(t, "/cases")
-	casesWantPage(t, "English list", st, body, http.StatusOK, "My cases", "Incident date", "Who did it", "Police",
+	wantPage(t, "English list", st, body, http.StatusOK, "My cases", "Incident date", "Who did it", "Police",
 		"Physical violence", month.Month().String()+" "+month.Format("2006"), ">Open<")
 	st, body = b.get(t, "/cases/"+fx.mine)
-	casesWantPage(t, "English detail", st, body, http.StatusOK, "What she agreed to", "Street or public space",
+	wantPage(t, "English detail", st, body, http.StatusOK, "What she agreed to", "Street or public space",
 		"Her account", "Add a follow-up", "Save the follow-up")
 	if strings.Contains(body, "Lo que ella aceptó") || strings.Contains(body, "Calle o vía pública") {
 		t.Error("English detail shows Spanish texts")
 	}
 	st, body = b.get(t, "/cases/"+fx.theirs)
-	casesWantPage(t, "English 404", st, body, http.StatusNotFound, "Not found")
+	wantPage(t, "English 404", st, body, http.StatusNotFound, "Not found")
 }
 
 // TestPagesCasesFilters: the filters narrow the list, a bad one is a 422 page naming
@@ -261,14 +172,14 @@ func TestPagesCasesFilters(t *testing.T) {
 	t.Parallel()
 	fx := newCasesFixture(t)
 	ts := fx.ts
-	b := ts.casesSignIn(t, "coordina")
+	b := fx.signIn(t, "coordina")
 	st, body := b.get(t, "/cases")
-	casesWantPage(t, "organization list", st, body, http.StatusOK, "Casos de la organización")
+	wantPage(t, "organization list", st, body, http.StatusOK, "Casos de la organización")
 	if !casesListed(body, fx.mineRef) || !casesListed(body, fx.theirsRef) || strings.Contains(body, fx.foreign) {
 		t.Errorf("organization list: want %s and %s and nothing of CAL", fx.mineRef, fx.theirsRef)
 	}
 	st, body = b.get(t, "/cases?status=closed")
-	casesWantPage(t, "closed filter", st, body, http.StatusOK, "Ningún caso coincide", `<details class="case-filter card" open>`)
+	wantPage(t, "closed filter", st, body, http.StatusOK, "Ningún caso coincide", `<details class="case-filter card" open>`)
 	if casesListed(body, fx.mineRef) {
 		t.Error("closed filter lists an open case")
 	}
@@ -277,7 +188,7 @@ func TestPagesCasesFilters(t *testing.T) {
 		t.Errorf("district filter: %d, lists %s: %v", st, fx.mineRef, casesListed(body, fx.mineRef))
 	}
 	st, body = b.get(t, "/cases?district=999999&from=ayer")
-	casesWantPage(t, "bad filters", st, body, http.StatusUnprocessableEntity, "Revise estos datos",
+	wantPage(t, "bad filters", st, body, http.StatusUnprocessableEntity, "Revise estos datos",
 		`href="#f-case_district"`, "Elija una opción de la lista.", `href="#f-case_from"`, "Use una fecha como")
 	if strings.Contains(body, `<table id="cases"`) {
 		t.Error("bad filters: the page still lists cases")

@@ -1,91 +1,12 @@
 package server_test
 
 import (
-	"context"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
-
-	"registro/audit"
 )
-
-// recordBrowser is a browser for the page tests: it keeps cookies, does not follow
-// redirects (the tests look at the 303s) and signs in through the /login form.
-type recordBrowser struct {
-	ts   *testServer
-	c    *http.Client
-	csrf string // the session's CSRF token, read from the last page that had one
-}
-
-// recordSignIn opens a browser signed in as username through the sign-in form.
-func recordSignIn(t *testing.T, ts *testServer, username string) *recordBrowser {
-	t.Helper()
-	b := recordAnonymous(t, ts)
-	st, page := b.get(t, "/login")
-	if st != http.StatusOK {
-		t.Fatalf("GET /login: status %d", st)
-	}
-	form := url.Values{"csrf_token": {recordInputValue(page, "csrf_token")}, "next": {""},
-		"username": {username}, "password": {passwordOf(username)}}
-	b.csrf = ""
-	resp, body := b.post(t, "/login", form)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in %s: status %d, page %s", username, resp.StatusCode, body)
-	}
-	if st, _ := b.get(t, "/"); st != http.StatusOK {
-		t.Fatalf("GET / after sign-in: status %d", st)
-	}
-	return b
-}
-
-func recordAnonymous(t *testing.T, ts *testServer) *recordBrowser {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &recordBrowser{ts: ts, c: &http.Client{Jar: jar, Timeout: time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// get loads a page and remembers its CSRF token.
-func (b *recordBrowser) get(t *testing.T, path string) (int, string) {
-	t.Helper()
-	resp, err := b.c.Get(b.ts.URL + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := string(raw)
-	if tok := recordInputValue(page, "csrf_token"); tok != "" && path != "/login" {
-		b.csrf = tok
-	}
-	return resp.StatusCode, page
-}
-
-// post sends a form as a browser does.
-func (b *recordBrowser) post(t *testing.T, path string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	resp, err := b.c.PostForm(b.ts.URL+path, form)
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(raw)
-}
 
 // recordInputValue is the value of the first input named name in a page, or "".
 func recordInputValue(page, name string) string {
@@ -103,7 +24,7 @@ const (
 
 // fullIncident is a complete form as a person fills it in, with her code
 // Má / jo / 15 / 85 (the code MAJO1585).
-func (b *recordBrowser) fullIncident(key string) url.Values {
+func (b *webSession) fullIncident(key string) url.Values {
 	return url.Values{
 		"csrf_token": {b.csrf}, "idempotency_key": {key},
 		"consent_record": {"yes"}, "consent_statistics": {"yes"}, "consent_legal_sharing": {"no"}, "consent_contact": {"yes"},
@@ -121,7 +42,7 @@ func (b *recordBrowser) fullIncident(key string) url.Values {
 var recordedPath = regexp.MustCompile(`^/cases/([0-9a-f-]{36})/recorded$`)
 
 // mustRecord posts a form that must be accepted, and returns the new case's id.
-func (b *recordBrowser) mustRecord(t *testing.T, form url.Values) string {
+func (b *webSession) mustRecord(t *testing.T, form url.Values) string {
 	t.Helper()
 	resp, page := b.post(t, "/cases/new", form)
 	m := recordedPath.FindStringSubmatch(resp.Header.Get("Location"))
@@ -129,26 +50,6 @@ func (b *recordBrowser) mustRecord(t *testing.T, form url.Values) string {
 		t.Fatalf("POST /cases/new: status %d, Location %q, page %s", resp.StatusCode, resp.Header.Get("Location"), page)
 	}
 	return m[1]
-}
-
-// recordAudit returns the org's access-log entries with action.
-func recordAudit(t *testing.T, ts *testServer, org, action string) []audit.Entry {
-	t.Helper()
-	entries, _, err := ts.Audit.Entries(context.Background(), audit.Filter{Org: org, Action: action, Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return entries
-}
-
-// recordHasEntry reports whether an entry has this actor, object and outcome.
-func recordHasEntry(entries []audit.Entry, actor, object, outcome string) bool {
-	for _, e := range entries {
-		if e.Actor == actor && e.Object == object && e.Outcome == outcome {
-			return true
-		}
-	}
-	return false
 }
 
 // recordCount is how many cases the API lists for a token.

@@ -19,7 +19,7 @@ func TestPagesRecordRejected(t *testing.T) {
 	ts.mustOrg(t, "LIM")
 	worker := ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
 	token := ts.login(t, "rosa", passwordOf("rosa"))
-	b := recordSignIn(t, ts, "rosa")
+	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
 	_, page := b.get(t, "/cases/new")
 	key := recordInputValue(page, "idempotency_key")
 
@@ -89,7 +89,7 @@ func TestPagesRecordRejected(t *testing.T) {
 				t.Errorf("the rejected form lost %q", kept)
 			}
 		}
-		if !recordHasEntry(recordAudit(t, ts, "LIM", "case.create"), worker.ID, "", "invalid") {
+		if !hasAuditEntry(auditEntries(t, ts, "LIM", "case.create"), worker.ID, "", "invalid") {
 			t.Error("the rejected creation is not in the access log")
 		}
 	})
@@ -123,7 +123,7 @@ func TestPagesRecordRejected(t *testing.T) {
 
 	t.Run("NoCSRF", func(t *testing.T) {
 		form := b.fullIncident(key)
-		form.Del("csrf_token")
+		form["csrf_token"] = nil // sent without a token
 		before := recordCount(t, ts, token)
 		resp, page := b.post(t, "/cases/new", form)
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "El formulario venció") {
@@ -136,7 +136,7 @@ func TestPagesRecordRejected(t *testing.T) {
 
 	t.Run("Advocate", func(t *testing.T) {
 		ts.mustUser(t, "LIM", "ana", accounts.RoleAdvocate)
-		adv := recordSignIn(t, ts, "ana")
+		adv := ts.signedIn(t, "ana", passwordOf("ana"))
 		if st, page := adv.get(t, "/cases/new"); st != http.StatusForbidden || !strings.Contains(page, "Su rol no permite esto") {
 			t.Errorf("advocate GET /cases/new: status %d", st)
 		}
@@ -156,7 +156,7 @@ func TestPagesRecordEnglish(t *testing.T) {
 	if _, err := ts.Accounts.UpdateUser(context.Background(), u.ID, accounts.UserPatch{Lang: &en}); err != nil {
 		t.Fatal(err)
 	}
-	b := recordSignIn(t, ts, "grace")
+	b := ts.signedIn(t, "grace", passwordOf("grace"))
 	st, page := b.get(t, "/cases/new")
 	if st != http.StatusOK {
 		t.Fatalf("GET /cases/new: status %d", st)

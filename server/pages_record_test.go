@@ -18,7 +18,7 @@ func TestPagesRecord(t *testing.T) {
 	worker := ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
 	token := ts.login(t, "rosa", passwordOf("rosa"))
 	ts.mustUser(t, "LIM", "carmen", accounts.RoleOutreach)
-	b := recordSignIn(t, ts, "rosa")
+	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
 
 	var key, id string
 	t.Run("Form", func(t *testing.T) {
@@ -139,10 +139,10 @@ func TestPagesRecord(t *testing.T) {
 	})
 
 	t.Run("AccessLog", func(t *testing.T) {
-		if !recordHasEntry(recordAudit(t, ts, "LIM", "case.create"), worker.ID, id, "ok") {
+		if !hasAuditEntry(auditEntries(t, ts, "LIM", "case.create"), worker.ID, id, "ok") {
 			t.Error("no case.create entry for the recorded case")
 		}
-		if !recordHasEntry(recordAudit(t, ts, "LIM", "case.read"), worker.ID, id, "ok") {
+		if !hasAuditEntry(auditEntries(t, ts, "LIM", "case.read"), worker.ID, id, "ok") {
 			t.Error("the confirmation's read of the case is not in the access log")
 		}
 		for _, secret := range []string{"MAJO", recordNarrative, "987 654 321"} {
@@ -153,18 +153,14 @@ func TestPagesRecord(t *testing.T) {
 	})
 
 	t.Run("OtherWorkersConfirmation", func(t *testing.T) {
-		other := recordSignIn(t, ts, "carmen")
+		other := ts.signedIn(t, "carmen", passwordOf("carmen"))
 		if st, page := other.get(t, "/cases/"+id+"/recorded"); st != http.StatusNotFound || !strings.Contains(page, "No encontrado") {
 			t.Errorf("another worker's confirmation: status %d", st)
 		}
 	})
 
 	t.Run("SignedOut", func(t *testing.T) {
-		resp, err := recordAnonymous(t, ts).c.Get(ts.URL + "/cases/new")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := ts.newWebSession(t).fetch(t, "/cases/new")
 		if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/login?next=%2Fcases%2Fnew" {
 			t.Errorf("signed out: status %d, Location %q", resp.StatusCode, loc)
 		}
@@ -176,7 +172,7 @@ func TestPagesRecordWithoutCode(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
 	ts.mustUser(t, "LIM", "coord", accounts.RoleCoordinator)
-	b := recordSignIn(t, ts, "coord")
+	b := ts.signedIn(t, "coord", passwordOf("coord"))
 	_, page := b.get(t, "/cases/new")
 	form := b.fullIncident(recordInputValue(page, "idempotency_key"))
 	for _, f := range []string{"uic_mother", "uic_father", "uic_day", "uic_year"} {

@@ -1,92 +1,17 @@
 package server_test
 
 import (
-	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"registro/accounts"
-	"registro/audit"
 	"registro/server"
 )
-
-// webSession is a browser-like client: a cookie jar, no redirects followed, so a test
-// sees each 303.
-type webSession struct {
-	ts     *testServer
-	client *http.Client
-	csrf   string
-}
-
-func (ts *testServer) newWebSession(tb testing.TB) *webSession {
-	tb.Helper()
-	jar, _ := cookiejar.New(nil)
-	return &webSession{ts: ts, client: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
-
-// get fetches a page and remembers the CSRF token it carries.
-func (w *webSession) get(tb testing.TB, path string) (*http.Response, string) {
-	tb.Helper()
-	res, err := w.client.Get(w.ts.URL + path)
-	if err != nil {
-		tb.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
-		w.csrf = m[1]
-	}
-	return res, string(b)
-}
-
-// post sends a form; the CSRF token of the last page is added unless form has one.
-func (w *webSession) post(tb testing.TB, path string, form url.Values) (*http.Response, string) {
-	tb.Helper()
-	if _, ok := form["csrf_token"]; !ok {
-		form.Set("csrf_token", w.csrf)
-	}
-	res, err := w.client.PostForm(w.ts.URL+path, form)
-	if err != nil {
-		tb.Fatalf("POST %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
-		w.csrf = m[1]
-	}
-	return res, string(b)
-}
-
-// signIn signs in through the sign-in form and lands on the home page.
-func (w *webSession) signIn(tb testing.TB, username, password string) {
-	tb.Helper()
-	w.get(tb, "/login")
-	res, body := w.post(tb, "/login", url.Values{"username": {username}, "password": {password}})
-	if res.StatusCode != http.StatusSeeOther {
-		tb.Fatalf("sign-in of %s: status %d\n%s", username, res.StatusCode, body)
-	}
-	if res, _ := w.get(tb, "/"); res.StatusCode != http.StatusOK {
-		tb.Fatalf("home after sign-in of %s: status %d", username, res.StatusCode)
-	}
-}
-
-// webUser creates an account and signs it in through the form.
-func (ts *testServer) webUser(tb testing.TB, org, username string, role accounts.Role) (accounts.User, *webSession) {
-	tb.Helper()
-	u := ts.mustUser(tb, org, username, role)
-	w := ts.newWebSession(tb)
-	w.signIn(tb, username, passwordOf(username))
-	return u, w
-}
 
 func TestPagesSignInAndOut(t *testing.T) {
 	ts := newTestServer(t)
@@ -94,13 +19,13 @@ func TestPagesSignInAndOut(t *testing.T) {
 	ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
 	w := ts.newWebSession(t)
 
-	res, _ := w.get(t, "/?from=start")
+	res, _ := w.fetch(t, "/?from=start")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login?next="+url.QueryEscape("/?from=start") {
 		t.Fatalf("signed-out page: %d to %q, want 303 to sign-in", res.StatusCode, res.Header.Get("Location"))
 	}
-	res, body := w.get(t, "/login?next="+url.QueryEscape("/cases?status=open"))
-	if res.StatusCode != 200 || !strings.Contains(body, "Ingresar") || !strings.Contains(body, `lang="es"`) {
-		t.Fatalf("sign-in page: %d\n%s", res.StatusCode, body)
+	st, body := w.get(t, "/login?next="+url.QueryEscape("/cases?status=open"))
+	if st != 200 || !strings.Contains(body, "Ingresar") || !strings.Contains(body, `lang="es"`) {
+		t.Fatalf("sign-in page: %d\n%s", st, body)
 	}
 	// A form without the token of its own cookie is refused: no login CSRF.
 	res, body = w.post(t, "/login", url.Values{"username": {"rosa"}, "password": {passwordOf("rosa")}, "csrf_token": {"forged"}})
@@ -119,9 +44,9 @@ func TestPagesSignInAndOut(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/cases?status=open" {
 		t.Fatalf("sign-in: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	res, body = w.get(t, "/")
-	if res.StatusCode != 200 || !strings.Contains(body, "Hola, rosa") || !strings.Contains(body, `href="/cases/new"`) {
-		t.Fatalf("home: %d\n%s", res.StatusCode, body)
+	st, body = w.get(t, "/")
+	if st != 200 || !strings.Contains(body, "Hola, rosa") || !strings.Contains(body, `href="/cases/new"`) {
+		t.Fatalf("home: %d\n%s", st, body)
 	}
 	if strings.Contains(body, `href="/stats"`) || strings.Contains(body, `href="/audit"`) {
 		t.Error("an outreach worker's home links to pages her role may not use")
@@ -139,29 +64,18 @@ func TestPagesSignInAndOut(t *testing.T) {
 	if !strings.Contains(body, "data-clear-drafts") {
 		t.Error("the signed-out page does not clear the drafts")
 	}
-	if res, _ := w.get(t, "/"); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("home after sign-out: %d, want 303", res.StatusCode)
+	if st, _ := w.get(t, "/"); st != http.StatusSeeOther {
+		t.Fatalf("home after sign-out: %d, want 303", st)
 	}
-	entries := auditActions(t, ts, "LIM")
+	entries := map[string]bool{} // the access log as a set of "action:outcome"
+	for _, e := range auditEntries(t, ts, "LIM", "") {
+		entries[e.Action+":"+e.Outcome] = true
+	}
 	for _, want := range []string{"login:failed", "login:ok", "logout:ok"} {
 		if !entries[want] {
 			t.Errorf("access log lacks %s: %v", want, entries)
 		}
 	}
-}
-
-// auditActions reads org's access log as a set of "action:outcome".
-func auditActions(tb testing.TB, ts *testServer, org string) map[string]bool {
-	tb.Helper()
-	entries, _, err := ts.Audit.Entries(context.Background(), audit.Filter{Org: org, Limit: 500})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := map[string]bool{}
-	for _, e := range entries {
-		out[e.Action+":"+e.Outcome] = true
-	}
-	return out
 }
 
 func TestPagesNextStaysOnSite(t *testing.T) {
@@ -216,7 +130,7 @@ func TestPagesErrorsInTheReadersLanguage(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
 	_, es := ts.webUser(t, "LIM", "rosa", accounts.RoleOutreach)
-	res, body := es.get(t, "/no/such/page")
+	res, body := es.fetch(t, "/no/such/page")
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "No encontrado") {
 		t.Fatalf("unknown page: %d\n%s", res.StatusCode, body)
 	}
@@ -226,36 +140,22 @@ func TestPagesErrorsInTheReadersLanguage(t *testing.T) {
 	// The API keeps its JSON errors.
 	st, apiBody := ts.do(t, http.MethodGet, "/api/v1/nothing", "", nil)
 	wantError(t, st, apiBody, http.StatusNotFound, "not_found")
-	res2, err := es.client.Do(mustRequest(t, http.MethodDelete, ts.URL+"/login"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res2.Body.Close()
-	if res2.StatusCode != http.StatusMethodNotAllowed {
+	if res2, _ := es.send(t, http.MethodDelete, "/login", nil); res2.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE /login: %d, want 405", res2.StatusCode)
 	}
 	// A signed-in English reader gets English error pages.
 	_, en := ts.webUser(t, "LIM", "ana", accounts.RoleOutreach)
 	en.post(t, "/lang", url.Values{"lang": {"en"}})
-	if res, body := en.get(t, "/no/such/page"); res.StatusCode != 404 || !strings.Contains(body, "Not found") {
-		t.Errorf("English 404: %d", res.StatusCode)
+	if st, body := en.get(t, "/no/such/page"); st != 404 || !strings.Contains(body, "Not found") {
+		t.Errorf("English 404: %d", st)
 	}
-}
-
-func mustRequest(tb testing.TB, method, u string) *http.Request {
-	tb.Helper()
-	r, err := http.NewRequest(method, u, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return r
 }
 
 func TestPagesHeadersAndAssets(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
 	_, w := ts.webUser(t, "LIM", "rosa", accounts.RoleOutreach)
-	res, body := w.get(t, "/")
+	res, body := w.fetch(t, "/")
 	for h, want := range map[string]string{
 		"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
 		"X-Frame-Options": "DENY",
@@ -279,7 +179,7 @@ func TestPagesHeadersAndAssets(t *testing.T) {
 	if len(assets) < 3 {
 		t.Fatalf("the page links %d assets, want the stylesheet, the script and the icons", len(assets))
 	}
-	total := gzipSize(t, ts, "/", w)
+	total := w.gzipSize(t, "/")
 	for _, a := range assets {
 		req := mustRequest(t, http.MethodGet, ts.URL+a[1])
 		req.Header.Set("Accept-Encoding", "gzip")
@@ -297,38 +197,9 @@ func TestPagesHeadersAndAssets(t *testing.T) {
 	if total > 100<<10 {
 		t.Errorf("home page with its assets is %d bytes compressed, over 100 KB", total)
 	}
-	if res, _ := w.get(t, "/static/app.0000.css"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("unknown asset: %d", res.StatusCode)
+	if st, _ := w.get(t, "/static/app.0000.css"); st != http.StatusNotFound {
+		t.Errorf("unknown asset: %d", st)
 	}
-}
-
-// gzipSize fetches a page as a browser does (accepting gzip) and returns the bytes
-// sent; it checks that they were compressed.
-func gzipSize(tb testing.TB, ts *testServer, path string, w *webSession) int {
-	tb.Helper()
-	req := mustRequest(tb, http.MethodGet, ts.URL+path)
-	req.Header.Set("Accept-Encoding", "gzip")
-	u, _ := url.Parse(ts.URL)
-	for _, c := range w.client.Jar.Cookies(u) {
-		req.AddCookie(c)
-	}
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.Header.Get("Content-Encoding") != "gzip" {
-		tb.Fatalf("%s not gzipped", path)
-	}
-	zr, err := gzip.NewReader(strings.NewReader(string(raw)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.ReadAll(zr); err != nil {
-		tb.Fatalf("%s: bad gzip: %v", path, err)
-	}
-	return len(raw)
 }
 
 // TestHSTSOnlyOverTLS sends Strict-Transport-Security only when the browser came over

@@ -3,9 +3,7 @@ package server_test
 import (
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -15,106 +13,6 @@ import (
 
 	"registro/accounts"
 )
-
-// wsClient is a browser for the page tests: it keeps cookies, does not follow
-// redirects (the tests look at the 303s themselves), and posts forms with the CSRF
-// token of the last page it read.
-type wsClient struct {
-	tb   testing.TB
-	ts   *testServer
-	http *http.Client
-	csrf string
-}
-
-var wsCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
-// wsBrowser is a browser that has not signed in.
-func (ts *testServer) wsBrowser(tb testing.TB) *wsClient {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &wsClient{tb: tb, ts: ts, http: &http.Client{Jar: jar,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// wsSignIn signs in through the /login form, as a person would.
-func (ts *testServer) wsSignIn(tb testing.TB, username, password string) *wsClient {
-	tb.Helper()
-	w := ts.wsBrowser(tb)
-	if err := w.trySignIn(username, password); err != nil {
-		tb.Fatal(err)
-	}
-	return w
-}
-
-func (w *wsClient) trySignIn(username, password string) error {
-	if resp, _ := w.get("/login"); resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /login: %d", resp.StatusCode)
-	}
-	resp, body := w.post("/login", url.Values{"username": {username}, "password": {password}})
-	if resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("sign in as %s: status %d\n%s", username, resp.StatusCode, body)
-	}
-	w.get("/") // the session's CSRF token
-	return nil
-}
-
-// get reads a page and remembers its CSRF token.
-func (w *wsClient) get(path string) (*http.Response, string) {
-	w.tb.Helper()
-	return w.send(http.MethodGet, path, nil)
-}
-
-// post sends a form with the remembered CSRF token, unless the form has one.
-func (w *wsClient) post(path string, form url.Values) (*http.Response, string) {
-	w.tb.Helper()
-	if !form.Has("csrf_token") {
-		form.Set("csrf_token", w.csrf)
-	}
-	return w.send(http.MethodPost, path, form)
-}
-
-func (w *wsClient) send(method, path string, form url.Values) (*http.Response, string) {
-	w.tb.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, w.ts.URL+path, body)
-	if err != nil {
-		w.tb.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := w.http.Do(req)
-	if err != nil {
-		w.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		w.tb.Fatal(err)
-	}
-	if m := wsCSRF.FindSubmatch(raw); m != nil {
-		w.csrf = string(m[1])
-	}
-	return resp, string(raw)
-}
-
-// wsWant fails the test unless the answer has the status and every text.
-func wsWant(tb testing.TB, what string, resp *http.Response, body string, status int, texts ...string) {
-	tb.Helper()
-	if resp.StatusCode != status {
-		tb.Fatalf("%s: status %d, want %d\n%s", what, resp.StatusCode, status, body)
-	}
-	for _, s := range texts {
-		if !strings.Contains(body, s) {
-			tb.Errorf("%s: the page lacks %q", what, s)
-		}
-	}
-}
 
 // wsElement returns the element that opens with open (e.g. `<svg class="chart" id="x"`)
 // up to its closing tag, or "".
@@ -191,9 +89,9 @@ func TestPagesStats(t *testing.T) {
 		})
 	}
 
-	w := ts.wsSignIn(t, "vocera", passwordOf("vocera"))
-	resp, body := w.get("/stats?quarter=" + quarter)
-	wsWant(t, "stats page", resp, body, http.StatusOK, `id="stats-filter"`, `id="suppression-note"`,
+	w := ts.signedIn(t, "vocera", passwordOf("vocera"))
+	resp, body := w.fetch(t, "/stats?quarter="+quarter)
+	wantPage(t, "stats page", resp.StatusCode, body, http.StatusOK, `id="stats-filter"`, `id="suppression-note"`,
 		"menos de 5 sobrevivientes", "aceptó que su caso se use en las estadísticas", `id="download-csv"`, `id="download-xlsx"`,
 		"Cliente", "Policía", "Robo", "En total: 9 incidentes y 9 sobrevivientes")
 	if len(body) > 60_000 {
@@ -263,8 +161,8 @@ func TestPagesStats(t *testing.T) {
 	}
 	before := exports()
 	href := wsAttr(t, body, "download-csv", "href")
-	resp, csvPage := w.get(href)
-	wsWant(t, "CSV download", resp, csvPage, http.StatusOK, "k = 5")
+	resp, csvPage := w.fetch(t, href)
+	wantPage(t, "CSV download", resp.StatusCode, csvPage, http.StatusOK, "k = 5")
 	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("CSV headers %v", resp.Header)
 	}
@@ -275,25 +173,25 @@ func TestPagesStats(t *testing.T) {
 	if csvPage != string(csvAPI) {
 		t.Errorf("page CSV differs from the API's:\n%s\n---\n%s", csvPage, csvAPI)
 	}
-	if resp, xlsx := w.get(wsAttr(t, body, "download-xlsx", "href")); resp.StatusCode != http.StatusOK || !strings.HasPrefix(xlsx, "PK") {
-		t.Errorf("XLSX download: %d", resp.StatusCode)
+	if st, xlsx := w.get(t, wsAttr(t, body, "download-xlsx", "href")); st != http.StatusOK || !strings.HasPrefix(xlsx, "PK") {
+		t.Errorf("XLSX download: %d", st)
 	}
-	resp, body = w.get("/stats/export?quarter=" + quarter)
-	wsWant(t, "export without a format", resp, body, http.StatusUnprocessableEntity)
+	resp, body = w.fetch(t, "/stats/export?quarter="+quarter)
+	wantPage(t, "export without a format", resp.StatusCode, body, http.StatusUnprocessableEntity)
 
-	resp, body = w.get("/stats?from=2026-05&to=2026-01")
-	wsWant(t, "range backwards", resp, body, http.StatusUnprocessableEntity, "Revise estos datos", `href="#f-to"`,
+	resp, body = w.fetch(t, "/stats?from=2026-05&to=2026-01")
+	wantPage(t, "range backwards", resp.StatusCode, body, http.StatusUnprocessableEntity, "Revise estos datos", `href="#f-to"`,
 		`value="2026-05"`, "Debe ser el mismo mes")
 
-	w.post("/lang", url.Values{"lang": {"en"}, "back": {"/stats"}})
-	resp, body = w.get("/stats?quarter=" + quarter)
-	wsWant(t, "stats in English", resp, body, http.StatusOK, "By perpetrator", "Client", "fewer than 5 survivors", ">hidden</text>")
+	w.post(t, "/lang", url.Values{"lang": {"en"}, "back": {"/stats"}})
+	resp, body = w.fetch(t, "/stats?quarter="+quarter)
+	wantPage(t, "stats in English", resp.StatusCode, body, http.StatusOK, "By perpetrator", "Client", "fewer than 5 survivors", ">hidden</text>")
 
-	outreach := ts.wsSignIn(t, "promotora", passwordOf("promotora"))
-	resp, body = outreach.get("/stats")
-	wsWant(t, "outreach", resp, body, http.StatusForbidden, "Su rol no permite esto")
-	resp, body = outreach.get("/stats/export?format=csv")
-	wsWant(t, "outreach export", resp, body, http.StatusForbidden)
+	outreach := ts.signedIn(t, "promotora", passwordOf("promotora"))
+	resp, body = outreach.fetch(t, "/stats")
+	wantPage(t, "outreach", resp.StatusCode, body, http.StatusForbidden, "Su rol no permite esto")
+	resp, body = outreach.fetch(t, "/stats/export?format=csv")
+	wantPage(t, "outreach export", resp.StatusCode, body, http.StatusForbidden)
 }
 
 func slicesContains(list []string, s string) bool { return slices.Contains(list, s) }
