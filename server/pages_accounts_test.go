@@ -163,3 +163,32 @@ func TestPagesOrgs(t *testing.T) {
 		t.Errorf("account created in %q, want CAL", u.Org)
 	}
 }
+
+// TestPagesAccountsOffersOnlyAllowedChanges: a coordinator is offered no change to an
+// administrator's account, and for her own only a new password.
+func TestPagesAccountsOffersOnlyAllowedChanges(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	admin := ts.mustUser(t, "LIM", "jefa", accounts.RoleAdmin)
+	me, w := ts.webUser(t, "LIM", "coord", accounts.RoleCoordinator)
+	rosa := ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	st, body := w.get(t, "/accounts")
+	wantPage(t, "accounts", st, body, http.StatusOK, "Solo la administración la cambia.")
+	row := func(u accounts.User) string {
+		start := strings.Index(body, `data-user="`+u.Username+`"`)
+		if start < 0 {
+			t.Fatalf("no row for %s", u.Username)
+		}
+		end := strings.Index(body[start:], "</tr>")
+		return body[start : start+end]
+	}
+	if r := row(admin); strings.Contains(r, "<form") {
+		t.Error("the coordinator is offered changes to an administrator's account")
+	}
+	if r := row(me); strings.Contains(r, `value="disable"`) || strings.Contains(r, `value="role"`) || !strings.Contains(r, `value="reset"`) {
+		t.Error("her own row should offer only a new password")
+	}
+	if r := row(rosa); !strings.Contains(r, `value="disable"`) || !strings.Contains(r, `value="role"`) || !strings.Contains(r, `value="reset"`) {
+		t.Error("an outreach worker's row should offer every change")
+	}
+}
