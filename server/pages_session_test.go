@@ -236,3 +236,32 @@ func TestHSTSOnlyOverTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestPagesExpiredSessionKeepsTheWay: a form sent after the session ended gets a
+// sign-in page in the reader's language that leads back to the form, whose draft the
+// browser still holds.
+func TestPagesExpiredSessionKeepsTheWay(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	_, w := ts.webUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	st, _ := w.get(t, "/cases/new")
+	if st != http.StatusOK {
+		t.Fatalf("record form: %d", st)
+	}
+	// Another tab signs out: this one's session is gone.
+	other := ts.newWebSession(t)
+	other.client.Jar = w.client.Jar
+	other.csrf = w.csrf
+	if res, _ := other.post(t, "/logout", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	res, body := w.post(t, "/cases/new", url.Values{"narrative": {"texto"}})
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("form after the session ended: %d, want 401", res.StatusCode)
+	}
+	for _, want := range []string{`href="/login?next=%2fcases%2fnew"`, "su borrador sigue guardado"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q:\n%s", want, body)
+		}
+	}
+}

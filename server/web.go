@@ -243,7 +243,7 @@ func (s *Server) failPage(c *gin.Context, err error) {
 	}
 	v := s.newView(c, "error.title")
 	v.Errors = s.problems(v.Lang, err)
-	v.Data = errorPage{Status: code, Code: body.Code}
+	v.Data = errorPage{Status: code, Code: body.Code, Next: safeNext(c.Request.URL.Path)}
 	s.render(c, code, "error", v)
 	c.Abort()
 }
@@ -251,6 +251,7 @@ func (s *Server) failPage(c *gin.Context, err error) {
 type errorPage struct {
 	Status int
 	Code   string
+	Next   string // where signing in again leads: the page whose form was refused
 }
 
 // problems translates the fields of a validation error for a page, nil otherwise.
