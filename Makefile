@@ -29,9 +29,10 @@ test-browser:
 screenshots:
 	REGISTRO_BROWSER_REQUIRED=1 REGISTRO_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -v -timeout 10m ./scripts/browser/
 
-# Benchmarks of the case store and authorization; figures go to docs/benchmarks.md.
+# Benchmarks of the case store, authorization and the pages; figures go to docs/benchmarks.md.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x -timeout 60m ./cases/ ./authz/
+	$(GO) test -run '^$$' -bench BenchmarkPages -benchtime 100x -timeout 30m ./server/
 
 clean:
 	rm -rf bin

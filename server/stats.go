@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"registro/cases"
 	"registro/stats"
 	"registro/validation"
 )
@@ -77,7 +78,7 @@ func (s *Server) opStatsFor(c *gin.Context, q statsQuery) (statsRequest, error) 
 	if k < stats.MinK {
 		k = stats.DefaultK
 	}
-	facts, err := s.Cases.Facts(ctx, me.Org, p.FactsPeriods())
+	facts, err := s.factsOf(c, me.Org, p)
 	if err != nil {
 		return statsRequest{}, err
 	}
@@ -137,4 +138,21 @@ func merge(e *validation.Error, err error) {
 			e.Add(f, m)
 		}
 	}
+}
+
+// factsOf reads the statistical facts of org for period once per request: the
+// statistics page draws several tables of one period.
+func (s *Server) factsOf(c *gin.Context, org string, p stats.Period) ([]cases.Fact, error) {
+	key := "facts|" + org + "|" + p.From + "|" + p.To
+	if v, ok := c.Get(key); ok {
+		if f, ok := v.([]cases.Fact); ok {
+			return f, nil
+		}
+	}
+	f, err := s.Cases.Facts(c.Request.Context(), org, p.FactsPeriods())
+	if err != nil {
+		return nil, err
+	}
+	c.Set(key, f)
+	return f, nil
 }
