@@ -44,6 +44,8 @@ func (s *Server) routes(r *gin.Engine) {
 	web.GET("/", s.page(s.showHome))
 	web.POST("/logout", s.page(s.signOut))
 	web.POST("/lang", s.page(s.switchLang))
+	web.GET("/account", s.page(s.showAccount))
+	web.POST("/account/password", s.page(s.changePassword))
 
 	// Pages: recording an incident.
 	web.GET("/cases/new", s.page(s.showRecordForm))

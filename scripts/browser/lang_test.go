@@ -49,5 +49,12 @@ func languageSwitch(t *testing.T, s *story) {
 	s.signIn(t, "coord")
 	s.expectLang(t, "en", "Hello, coord")
 	s.switchLang(t, "es", "Hola, coord")
+	// Her own page, from her name in the header: language and password.
+	tb.follow(t, "open my account", chromedp.Click(chromedp.CSS(`header a.who`)), 200)
+	s.expectLang(t, "es", "Mi cuenta")
+	if !tb.exists(t, "form#password") {
+		t.Errorf("%s offers no password change", tb.location())
+	}
+	tb.shot(t, "12-account")
 	s.signOut(t)
 }
