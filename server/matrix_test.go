@@ -51,90 +51,11 @@ func TestAuthorization(t *testing.T) {
 		})
 	})
 
-	// Expected statuses derived by hand from SPEC §3: a case out of the caller's scope
-	// is 404, an action her role never has is 403, no valid session is 401. Each
-	// endpoint acts on a case set of its own and its rows run in this order.
-	matrix := []struct {
-		actor, endpoint string
-		want            statuses
-		//                 own  other granted expired revoked noconsent otherorg missing
-	}{
-		// GET /api/v1/cases/{id}
-		{"outreach", "read", statuses{200, 404, 404, 404, 404, 404, 404, 404}},
-		{"coordinator", "read", statuses{200, 200, 200, 200, 200, 200, 404, 404}},
-		{"legal", "read", statuses{404, 404, 200, 404, 404, 404, 404, 404}},
-		{"legal2", "read", all404}, // never granted; her 403 rows would be legal's
-		{"advocate", "read", all403},
-		{"auditor", "read", all403},
-		{"admin", "read", all403},
-		{"cal_coordinator", "read", statuses{404, 404, 404, 404, 404, 404, 200, 404}},
-		{"anonymous", "read", all401},
-		{"bad_token", "read", all401},
-
-		// PATCH /api/v1/cases/{id} with the current version
-		{"outreach", "update", statuses{200, 404, 404, 404, 404, 404, 404, 404}},
-		{"coordinator", "update", statuses{200, 200, 200, 200, 200, 200, 404, 404}},
-		{"legal", "update", all403}, // legal adds follow-ups, never edits
-		{"advocate", "update", all403},
-		{"auditor", "update", all403},
-		{"admin", "update", all403},
-		{"cal_coordinator", "update", statuses{404, 404, 404, 404, 404, 404, 200, 404}},
-		{"anonymous", "update", all401},
-		{"bad_token", "update", all401},
-
-		// POST /api/v1/cases/{id}/followups
-		{"outreach", "followup", statuses{201, 404, 404, 404, 404, 404, 404, 404}},
-		{"coordinator", "followup", statuses{201, 201, 201, 201, 201, 201, 404, 404}},
-		{"legal", "followup", statuses{404, 404, 201, 404, 404, 404, 404, 404}},
-		{"legal2", "followup", all404},
-		{"advocate", "followup", all403},
-		{"auditor", "followup", all403},
-		{"admin", "followup", all403},
-		{"cal_coordinator", "followup", statuses{404, 404, 404, 404, 404, 404, 201, 404}},
-		{"anonymous", "followup", all401},
-		{"bad_token", "followup", all401},
-
-		// POST /api/v1/cases/{id}/grants {"user":"legal"} (CAL's coordinator has no
-		// legal partner to share with, so she has no row here.)
-		{"outreach", "grant", all403},
-		{"legal", "grant", all403},
-		{"advocate", "grant", all403},
-		{"auditor", "grant", all403},
-		{"admin", "grant", all403},
-		{"anonymous", "grant", all401},
-		{"bad_token", "grant", all401},
-		// The survivor of noconsent withdrew legal-sharing consent: a valid request the
-		// store refuses (422); otherorg is out of scope (404).
-		{"coordinator", "grant", statuses{200, 200, 200, 200, 200, 422, 404, 404}},
-
-		// DELETE /api/v1/cases/{id}/grants/legal
-		{"outreach", "revoke", all403},
-		{"legal", "revoke", all403},
-		{"advocate", "revoke", all403},
-		{"auditor", "revoke", all403},
-		{"admin", "revoke", all403},
-		{"anonymous", "revoke", all401},
-		{"bad_token", "revoke", all401},
-		{"cal_coordinator", "revoke", all404}, // legal is no account of CAL
-		// Only granted and expired still hold a grant to legal; revoking nothing is 404.
-		{"coordinator", "revoke", statuses{404, 404, 204, 204, 404, 404, 404, 404}},
-
-		// DELETE /api/v1/cases/{id}
-		{"outreach", "erase", all403},
-		{"legal", "erase", all403},
-		{"advocate", "erase", all403},
-		{"auditor", "erase", all403},
-		{"admin", "erase", all403},
-		{"anonymous", "erase", all401},
-		{"bad_token", "erase", all401},
-		{"coordinator", "erase", statuses{204, 204, 204, 204, 204, 204, 404, 404}},
-		{"cal_coordinator", "erase", statuses{404, 404, 404, 404, 404, 404, 204, 404}},
-	}
 	t.Run("Matrix", func(t *testing.T) {
 		for _, endpoint := range caseEndpoints {
 			t.Run(endpoint, func(t *testing.T) {
 				t.Parallel() // each endpoint has its own cases
-				for _, row := range matrix {
+				for _, row := range caseMatrix {
 					if row.endpoint == endpoint {
 						t.Run(row.actor, func(t *testing.T) { fx.checkRow(t, row.actor, row.endpoint, row.want) })
 					}
@@ -142,7 +63,7 @@ func TestAuthorization(t *testing.T) {
 			})
 		}
 	})
-	t.Logf("authorization matrix: %d rows × %d kinds of case = %d requests", len(matrix), len(caseKinds), len(matrix)*len(caseKinds))
+	t.Logf("authorization matrix: %d rows × %d kinds of case = %d requests", len(caseMatrix), len(caseKinds), len(caseMatrix)*len(caseKinds))
 
 	t.Run("ListsAfterChanges", func(t *testing.T) {
 		// grant set: legal now holds a grant on all but noconsent; revoke set: granted
@@ -294,4 +215,88 @@ func TestAuthorization(t *testing.T) {
 			t.Errorf("outreach2 signed in again reads her case: status %d, want 200", st)
 		}
 	})
+}
+
+// matrixRow is one actor on one case endpoint, over the caseKinds.
+type matrixRow struct {
+	actor, endpoint string
+	want            statuses
+}
+
+// caseMatrix is the expected statuses of the API, derived by hand from SPEC §3: a case
+// out of the caller's scope is 404, an action her role never has is 403, no valid
+// session is 401. Each endpoint acts on a case set of its own and its rows run in
+// this order. The web pages are checked against the same table.
+var caseMatrix = []matrixRow{
+	//                 own  other granted expired revoked noconsent otherorg missing
+	// GET /api/v1/cases/{id}
+	{"outreach", "read", statuses{200, 404, 404, 404, 404, 404, 404, 404}},
+	{"coordinator", "read", statuses{200, 200, 200, 200, 200, 200, 404, 404}},
+	{"legal", "read", statuses{404, 404, 200, 404, 404, 404, 404, 404}},
+	{"legal2", "read", all404}, // never granted; her 403 rows would be legal's
+	{"advocate", "read", all403},
+	{"auditor", "read", all403},
+	{"admin", "read", all403},
+	{"cal_coordinator", "read", statuses{404, 404, 404, 404, 404, 404, 200, 404}},
+	{"anonymous", "read", all401},
+	{"bad_token", "read", all401},
+
+	// PATCH /api/v1/cases/{id} with the current version
+	{"outreach", "update", statuses{200, 404, 404, 404, 404, 404, 404, 404}},
+	{"coordinator", "update", statuses{200, 200, 200, 200, 200, 200, 404, 404}},
+	{"legal", "update", all403}, // legal adds follow-ups, never edits
+	{"advocate", "update", all403},
+	{"auditor", "update", all403},
+	{"admin", "update", all403},
+	{"cal_coordinator", "update", statuses{404, 404, 404, 404, 404, 404, 200, 404}},
+	{"anonymous", "update", all401},
+	{"bad_token", "update", all401},
+
+	// POST /api/v1/cases/{id}/followups
+	{"outreach", "followup", statuses{201, 404, 404, 404, 404, 404, 404, 404}},
+	{"coordinator", "followup", statuses{201, 201, 201, 201, 201, 201, 404, 404}},
+	{"legal", "followup", statuses{404, 404, 201, 404, 404, 404, 404, 404}},
+	{"legal2", "followup", all404},
+	{"advocate", "followup", all403},
+	{"auditor", "followup", all403},
+	{"admin", "followup", all403},
+	{"cal_coordinator", "followup", statuses{404, 404, 404, 404, 404, 404, 201, 404}},
+	{"anonymous", "followup", all401},
+	{"bad_token", "followup", all401},
+
+	// POST /api/v1/cases/{id}/grants {"user":"legal"} (CAL's coordinator has no
+	// legal partner to share with, so she has no row here.)
+	{"outreach", "grant", all403},
+	{"legal", "grant", all403},
+	{"advocate", "grant", all403},
+	{"auditor", "grant", all403},
+	{"admin", "grant", all403},
+	{"anonymous", "grant", all401},
+	{"bad_token", "grant", all401},
+	// The survivor of noconsent withdrew legal-sharing consent: a valid request the
+	// store refuses (422); otherorg is out of scope (404).
+	{"coordinator", "grant", statuses{200, 200, 200, 200, 200, 422, 404, 404}},
+
+	// DELETE /api/v1/cases/{id}/grants/legal
+	{"outreach", "revoke", all403},
+	{"legal", "revoke", all403},
+	{"advocate", "revoke", all403},
+	{"auditor", "revoke", all403},
+	{"admin", "revoke", all403},
+	{"anonymous", "revoke", all401},
+	{"bad_token", "revoke", all401},
+	{"cal_coordinator", "revoke", all404}, // legal is no account of CAL
+	// Only granted and expired still hold a grant to legal; revoking nothing is 404.
+	{"coordinator", "revoke", statuses{404, 404, 204, 204, 404, 404, 404, 404}},
+
+	// DELETE /api/v1/cases/{id}
+	{"outreach", "erase", all403},
+	{"legal", "erase", all403},
+	{"advocate", "erase", all403},
+	{"auditor", "erase", all403},
+	{"admin", "erase", all403},
+	{"anonymous", "erase", all401},
+	{"bad_token", "erase", all401},
+	{"coordinator", "erase", statuses{204, 204, 204, 204, 204, 204, 404, 404}},
+	{"cal_coordinator", "erase", statuses{404, 404, 404, 404, 404, 404, 204, 404}},
 }
