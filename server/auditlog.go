@@ -12,16 +12,10 @@ import (
 	"registro/validation"
 )
 
-// opListAudit returns a page of the caller's organization's access log, filtered by
-// the query (action, actor, object, from, to, limit, before), and the entry number
-// to continue before.
-func (s *Server) opListAudit(c *gin.Context) ([]audit.Entry, int64, error) {
-	return s.opListAuditBy(c, c.Request.URL.Query())
-}
-
-// opListAuditBy is opListAudit with the filters given in q rather than the request's
-// query string, so that a page can translate its form (dates in Lima) first.
-func (s *Server) opListAuditBy(c *gin.Context, q url.Values) ([]audit.Entry, int64, error) {
+// opListAudit returns a page of the caller's organization's access log, filtered by q
+// (action, actor, object, from, to, limit, before), and the entry number to continue
+// before.
+func (s *Server) opListAudit(c *gin.Context, q url.Values) ([]audit.Entry, int64, error) {
 	sub, err := s.can(c, "audit", "read", userOf(c).Org)
 	if err != nil {
 		return nil, 0, err
@@ -83,7 +77,7 @@ func (s *Server) opVerifyAudit(c *gin.Context) (audit.Result, error) {
 }
 
 func (s *Server) listAudit(c *gin.Context) error {
-	entries, next, err := s.opListAudit(c)
+	entries, next, err := s.opListAudit(c, c.Request.URL.Query())
 	if err != nil {
 		return err
 	}

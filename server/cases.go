@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -54,18 +55,18 @@ func (s *Server) opReadCase(c *gin.Context, id string) (*cases.Case, error) {
 	return k, nil
 }
 
-// opListCases returns a page of the cases in the caller's reach, filtered by the
-// request's query (from, to, district, perpetrator, violation, status, limit, cursor).
-func (s *Server) opListCases(c *gin.Context) ([]cases.Summary, string, error) {
+// opListCases returns a page of the cases in the caller's reach, filtered by q (from,
+// to, district, perpetrator, violation, status, limit, cursor).
+func (s *Server) opListCases(c *gin.Context, q url.Values) ([]cases.Summary, string, error) {
 	sub, scopes, err := s.scopes(c, "case", "read")
 	if err != nil {
 		return nil, "", err
 	}
-	q, err := s.listQuery(c, sub, scopes)
+	lq, err := s.listQuery(q, sub, scopes)
 	if err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.Cases.List(c.Request.Context(), q)
+	items, next, err := s.Cases.List(c.Request.Context(), lq)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,7 +160,7 @@ func (s *Server) showCase(c *gin.Context) error {
 }
 
 func (s *Server) listCases(c *gin.Context) error {
-	items, next, err := s.opListCases(c)
+	items, next, err := s.opListCases(c, c.Request.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -211,13 +212,13 @@ func (s *Server) eraseCase(c *gin.Context) error {
 
 // listQuery reads the list filters, naming every bad one, and picks the lists the
 // caller's scopes reach.
-func (s *Server) listQuery(c *gin.Context, sub authz.Subject, scopes []authz.Scope) (cases.ListQuery, error) {
+func (s *Server) listQuery(in url.Values, sub authz.Subject, scopes []authz.Scope) (cases.ListQuery, error) {
 	v := s.Cases.Vocabulary()
 	e := &validation.Error{}
 	q := cases.ListQuery{
-		From: c.Query("from"), To: c.Query("to"), District: c.Query("district"),
-		Perpetrator: c.Query("perpetrator"), Violation: c.Query("violation"),
-		Status: c.Query("status"), Cursor: c.Query("cursor"),
+		From: in.Get("from"), To: in.Get("to"), District: in.Get("district"),
+		Perpetrator: in.Get("perpetrator"), Violation: in.Get("violation"),
+		Status: in.Get("status"), Cursor: in.Get("cursor"),
 		Allow: s.summaryAllow(sub, scopes),
 	}
 	for field, val := range map[string]string{"from": q.From, "to": q.To} {
@@ -234,7 +235,7 @@ func (s *Server) listQuery(c *gin.Context, sub authz.Subject, scopes []authz.Sco
 			e.Add(field, "unknown code")
 		}
 	}
-	if l := c.Query("limit"); l != "" {
+	if l := in.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > cases.MaxPage {
 			e.Add("limit", "a number from 1 to "+strconv.Itoa(cases.MaxPage))

@@ -81,7 +81,7 @@ func (s *Server) showAudit(c *gin.Context) error {
 		s.render(c, http.StatusUnprocessableEntity, "audit", v)
 		return nil
 	}
-	entries, next, err := s.opListAuditBy(c, q)
+	entries, next, err := s.opListAudit(c, q)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,6 @@ func (s *Server) showCases(c *gin.Context) error {
 	// The page always shows pageSize cases: a limit in the address is not the page's.
 	q := c.Request.URL.Query()
 	q.Set("limit", pageSize)
-	c.Request.URL.RawQuery = q.Encode()
 
 	v := s.newView(c, listTitle(userOf(c).Role))
 	data := listPage{Dates: dateFilters, Selects: selectFilters}
@@ -76,7 +75,7 @@ func (s *Server) showCases(c *gin.Context) error {
 	if ref := q.Get("erased"); refPattern.MatchString(ref) {
 		data.Erased = ref
 	}
-	items, next, err := s.opListCases(c)
+	items, next, err := s.opListCases(c, q)
 	var ve *validation.Error
 	if errors.As(err, &ve) {
 		v.Errors = s.caseProblems(v.Lang, err)

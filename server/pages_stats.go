@@ -52,7 +52,7 @@ var barCharts = []struct {
 
 // showStatsPage draws the period's charts from the suppressed tables: by perpetrator,
 // by violation, by district, and by quarter for the trend. Each table is built and
-// logged by opStatsFor, exactly as the API builds and logs it.
+// logged by opStats, exactly as the API builds and logs it.
 func (s *Server) showStatsPage(c *gin.Context) error {
 	v := s.newView(c, "stats.title")
 	for _, f := range []string{"quarter", "from", "to", "by"} {
@@ -70,7 +70,7 @@ func (s *Server) showStatsPage(c *gin.Context) error {
 		data.Quarters = append(data.Quarters, qv) // an older quarter asked for by address
 	}
 	v.Data = data
-	first, err := s.opStatsFor(c, q)
+	first, err := s.opStats(c, q)
 	if err == nil {
 		_, err = stats.ParseDims(v.Val("by"))
 	}
@@ -104,7 +104,7 @@ func (s *Server) drawStats(c *gin.Context, v *view, q statsQuery, first statsReq
 		if i > 0 {
 			q.By = bc.by
 			var err error
-			if req, err = s.opStatsFor(c, q); err != nil {
+			if req, err = s.opStats(c, q); err != nil {
 				return err
 			}
 		}
@@ -118,12 +118,12 @@ func (s *Server) drawStats(c *gin.Context, v *view, q statsQuery, first statsReq
 		data.Charts = append(data.Charts, ch)
 	}
 	// The trend: the eight quarters up to the one the period ends in.
-	last := cases.QuarterOf(first.Period.To)
-	trend, err := s.opStatsFor(c, statsQuery{From: addQuarters(last, -7), To: last, By: "quarter", Lang: v.Lang, Page: true})
+	last := cases.QuarterOf(first.Report.Period.To)
+	trend, err := s.opStats(c, statsQuery{From: addQuarters(last, -7), To: last, By: "quarter", Lang: v.Lang, Page: true})
 	if err != nil {
 		return err
 	}
-	bars := trendBars(trend.Report, trend.Period)
+	bars := trendBars(trend.Report)
 	title := v.T("stats.chart.trend", "Period", trend.Report.Label)
 	data.Charts = append(data.Charts, statsChart{ID: "chart-trend", Title: title, Bars: bars,
 		SVG: trendChart("chart-trend", title, bars, words)})
@@ -140,7 +140,7 @@ func (s *Server) exportStats(c *gin.Context) error {
 		}
 		return validation.Field("format", "csv or xlsx")
 	}
-	req, err := s.opStatsFor(c, q)
+	req, err := s.opStats(c, q)
 	if err != nil {
 		return err
 	}
@@ -190,9 +190,10 @@ func sortedBars(r *stats.Report) []chartBar {
 	return bars
 }
 
-// trendBars gives every quarter of p a bar: a quarter the table lacks had no
+// trendBars gives every quarter of the report's period a bar: a quarter the table lacks had no
 // incident, and zero is always shown. Incidents of an unknown quarter come last.
-func trendBars(r *stats.Report, p stats.Period) []chartBar {
+func trendBars(r *stats.Report) []chartBar {
+	p := r.Period
 	byCode := map[string]stats.Row{}
 	for _, row := range r.Cells {
 		byCode[row.Key[0].Code] = row

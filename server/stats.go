@@ -15,8 +15,6 @@ import (
 // statsRequest is a statistics table as asked for in the query string.
 type statsRequest struct {
 	Report *stats.Report
-	Period stats.Period
-	Dims   []string
 	Format string // "", "json", "csv" or "xlsx"
 }
 
@@ -38,15 +36,9 @@ func statsQueryOf(c *gin.Context) statsQuery {
 	return q
 }
 
-// opStats builds the organization's suppressed statistics table that the query asks
-// for (quarter or from/to, by, lang, format).
-func (s *Server) opStats(c *gin.Context) (statsRequest, error) {
-	return s.opStatsFor(c, statsQueryOf(c))
-}
-
-// opStatsFor builds the suppressed table q asks for. Only advocates and coordinators
+// opStats builds the organization's suppressed statistics table q asks for. Only advocates and coordinators
 // may; every request goes to the access log, as stats.export when it is a download.
-func (s *Server) opStatsFor(c *gin.Context, q statsQuery) (statsRequest, error) {
+func (s *Server) opStats(c *gin.Context, q statsQuery) (statsRequest, error) {
 	me := userOf(c)
 	if _, err := s.can(c, "stats", "read", me.Org); err != nil {
 		return statsRequest{}, err
@@ -95,13 +87,13 @@ func (s *Server) opStatsFor(c *gin.Context, q statsQuery) (statsRequest, error) 
 	if err := s.record(c, action, "", "ok", p.Label()+" by="+strings.Join(dims, ",")+" "+shown); err != nil {
 		return statsRequest{}, err
 	}
-	return statsRequest{Report: r, Period: p, Dims: dims, Format: format}, nil
+	return statsRequest{Report: r, Format: format}, nil
 }
 
 // showStats answers the statistics table as JSON, CSV (format=csv or Accept:
 // text/csv) or XLSX (format=xlsx).
 func (s *Server) showStats(c *gin.Context) error {
-	req, err := s.opStats(c)
+	req, err := s.opStats(c, statsQueryOf(c))
 	if err != nil {
 		return err
 	}
@@ -116,7 +108,7 @@ func (s *Server) showStats(c *gin.Context) error {
 // writeStatsFile answers the table as a CSV or XLSX download.
 func (s *Server) writeStatsFile(c *gin.Context, req statsRequest) error {
 	var buf bytes.Buffer
-	name := "registro-" + req.Report.Org + "-" + req.Period.From + "_" + req.Period.To + "." + req.Format
+	name := "registro-" + req.Report.Org + "-" + req.Report.Period.From + "_" + req.Report.Period.To + "." + req.Format
 	ctype := "text/csv; charset=utf-8"
 	if req.Format == "xlsx" {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
