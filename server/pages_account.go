@@ -28,16 +28,6 @@ func (s *Server) opChangeOwnPassword(c *gin.Context, current, next, confirm stri
 		return validation.Field("confirm_password", "does not match the new password")
 	}
 	u, err := s.Accounts.UpdateUser(ctx, me.ID, accounts.UserPatch{Password: &next})
-	if ve := (*validation.Error)(nil); errors.As(err, &ve) {
-		e := &validation.Error{}
-		for f, m := range ve.Fields {
-			if f == "password" {
-				f = "new_password"
-			}
-			e.Add(f, m)
-		}
-		return e
-	}
 	if err != nil {
 		return err
 	}
@@ -67,13 +57,14 @@ func (s *Server) showAccount(c *gin.Context) error {
 // the typed passwords are never shown back.
 func (s *Server) changePassword(c *gin.Context) error {
 	err := s.opChangeOwnPassword(c, c.PostForm("current_password"), c.PostForm("new_password"), c.PostForm("confirm_password"))
-	if ve := (*validation.Error)(nil); errors.As(err, &ve) {
-		v := s.newView(c, "account.title")
-		v.Errors = s.problems(v.Lang, ve)
-		s.render(c, http.StatusUnprocessableEntity, "account", v)
-		return nil
-	}
 	if err != nil {
+		v := s.newView(c, "account.title")
+		// The accounts store names the new password "password".
+		words := problemWords{field: renamed(map[string]string{"password": "new_password"})}
+		if st, ok := s.rejected(v, err, words); ok {
+			s.render(c, st, "account", v)
+			return nil
+		}
 		return err
 	}
 	redirect(c, "/account?done=password")

@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"errors"
 	"net/http"
 	"slices"
 
@@ -76,7 +75,7 @@ func (s *Server) createAccount(c *gin.Context) error {
 	}
 	u, generated, err := s.opCreateUser(c, in)
 	if err != nil {
-		if st, ok := s.formProblems(v, err, nil); ok {
+		if st, ok := s.rejected(v, err, accountWords); ok {
 			return s.renderAccounts(c, v, st, nil)
 		}
 		return err
@@ -113,7 +112,7 @@ func (s *Server) changeAccount(c *gin.Context) error {
 	}
 	u, err := s.opUpdateUser(c, c.Param("id"), in)
 	if err != nil {
-		if st, ok := s.formProblems(v, err, nil); ok {
+		if st, ok := s.rejected(v, err, accountWords); ok {
 			return s.renderAccounts(c, v, st, nil)
 		}
 		return err
@@ -126,28 +125,5 @@ func (s *Server) changeAccount(c *gin.Context) error {
 	return nil
 }
 
-// formProblems puts the problems of a rejected form on the page: its fields' problems
-// (renamed by rename, when a form calls a field otherwise than the domain), or a
-// taken name. It reports the status to answer, and false for any other error.
-func (s *Server) formProblems(v *view, err error, rename map[string]string) (int, bool) {
-	if errors.Is(err, accounts.ErrDuplicate) {
-		field := "username"
-		if f, ok := rename["duplicate"]; ok {
-			field = f
-		}
-		v.Errors = map[string]string{field: s.cat.fieldProblem(v.Lang, "already taken")}
-		return http.StatusConflict, true
-	}
-	// The domain wraps its errors; problems wants the *validation.Error itself.
-	if ve := (*validation.Error)(nil); errors.As(err, &ve) {
-		v.Errors = map[string]string{}
-		for f, m := range s.problems(v.Lang, ve) {
-			if r, ok := rename[f]; ok {
-				f = r
-			}
-			v.Errors[f] = m
-		}
-		return http.StatusUnprocessableEntity, true
-	}
-	return 0, false
-}
+// accountWords places a taken username beside the username field.
+var accountWords = problemWords{field: renamed(map[string]string{"duplicate": "username"})}

@@ -77,8 +77,8 @@ func (s *Server) showAudit(c *gin.Context) error {
 		if _, err := s.can(c, "audit", "read", userOf(c).Org); err != nil {
 			return err
 		}
-		v.Errors = s.problems(v.Lang, err)
-		s.render(c, http.StatusUnprocessableEntity, "audit", v)
+		st, _ := s.rejected(v, err, problemWords{})
+		s.render(c, st, "audit", v)
 		return nil
 	}
 	entries, next, err := s.opListAudit(c, q)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,7 +11,6 @@ import (
 
 	"registro/accounts"
 	"registro/cases"
-	"registro/validation"
 )
 
 // The case pages: the list in the caller's reach, the detail with its follow-ups, and
@@ -76,12 +74,10 @@ func (s *Server) showCases(c *gin.Context) error {
 		data.Erased = ref
 	}
 	items, next, err := s.opListCases(c, q)
-	var ve *validation.Error
-	if errors.As(err, &ve) {
-		v.Errors = s.caseProblems(v.Lang, err)
+	if st, ok := s.rejected(v, err, s.caseWords()); ok {
 		data.Failed, data.Filtered = true, true
 		v.Data = data
-		s.render(c, http.StatusUnprocessableEntity, "cases", v)
+		s.render(c, st, "cases", v)
 		return nil
 	}
 	if err != nil {
@@ -165,31 +161,25 @@ var problemFields = map[string]string{
 	"user": "case_user", "expires_at": "case_expires", "expires": "case_expires", "ref": "case_ref",
 }
 
-// caseProblems translates a validation error for a case page. The domain's messages
-// that only these pages meet are in this area's catalogue ("cases.problem.<slug>");
-// the rest go through the common translation, which never hides a problem.
-func (s *Server) caseProblems(lang string, err error) map[string]string {
-	var ve *validation.Error
-	if !errors.As(err, &ve) {
-		return nil
+// caseWords words the problems of the case pages: each at the pages' own name for its
+// field, and the domain's messages only these pages meet from this area's catalogue
+// ("cases.problem.<slug>"); the rest through the common translation.
+func (s *Server) caseWords() problemWords {
+	return problemWords{
+		field: func(f string) string {
+			if name, ok := problemFields[f]; ok {
+				return name
+			}
+			return "case_other"
+		},
+		word: func(lang, _, msg string) string {
+			if strings.HasPrefix(msg, "unknown code") {
+				msg = "unknown code"
+			}
+			if id := "cases." + problemKey(msg); s.cat.has(lang, id) {
+				return s.cat.text(lang, id)
+			}
+			return s.cat.fieldProblem(lang, msg)
+		},
 	}
-	out := map[string]string{}
-	for f, msg := range ve.Fields {
-		name, ok := problemFields[f]
-		if !ok {
-			name = "case_other"
-		}
-		if strings.HasPrefix(msg, "unknown code") {
-			msg = "unknown code"
-		}
-		text := s.cat.fieldProblem(lang, msg)
-		if id := "cases." + problemKey(msg); s.cat.has(lang, id) {
-			text = s.cat.text(lang, id)
-		}
-		if prev, dup := out[name]; dup {
-			text = prev + " " + text
-		}
-		out[name] = text
-	}
-	return out
 }

@@ -126,7 +126,7 @@ func (s *Server) addFollowupPage(c *gin.Context) error {
 	v := s.newView(c, "cases.detail_title")
 	v.Form.Set("note", in.Note)
 	v.Form.Set("date", in.Date)
-	v.Errors = s.caseProblems(v.Lang, err)
-	s.renderCase(c, http.StatusUnprocessableEntity, v, k)
+	st, _ := s.rejected(v, err, s.caseWords())
+	s.renderCase(c, st, v, k)
 	return nil
 }

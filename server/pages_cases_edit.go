@@ -101,8 +101,8 @@ func (s *Server) editCase(c *gin.Context) error {
 	}
 	v := s.newView(c, "cases.edit_title")
 	v.Form = form
-	v.Errors = s.caseProblems(v.Lang, err)
-	s.renderEdit(c, http.StatusUnprocessableEntity, v, k)
+	st, _ := s.rejected(v, err, s.caseWords())
+	s.renderEdit(c, st, v, k)
 	return nil
 }
 

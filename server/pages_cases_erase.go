@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/cases"
+	"registro/validation"
 )
 
 // Erasure destroys the case's data key (crypto-shredding): nothing of it can be read
@@ -48,9 +49,11 @@ func (s *Server) eraseCasePage(c *gin.Context) error {
 	if typed != k.Ref {
 		v := s.newView(c, "cases.erase_title")
 		v.Form.Set("ref", c.PostForm("ref"))
-		v.Errors = map[string]string{"case_ref": s.cat.text(v.Lang, "cases.problem.ref_mismatch", "Ref", k.Ref)}
+		words := s.caseWords()
+		words.word = func(lang, _, _ string) string { return s.cat.text(lang, "cases.problem.ref_mismatch", "Ref", k.Ref) }
+		st, _ := s.rejected(v, validation.Field("ref", "does not name this case"), words)
 		v.Data = erasePage{Case: k}
-		s.render(c, http.StatusUnprocessableEntity, "case_erase", v)
+		s.render(c, st, "case_erase", v)
 		return nil
 	}
 	ref, err := s.opEraseCase(c, k.ID)

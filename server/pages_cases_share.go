@@ -82,8 +82,8 @@ func (s *Server) shareCase(c *gin.Context) error {
 	v := s.newView(c, "cases.share_title")
 	v.Form.Set("user", in.User)
 	v.Form.Set("expires", c.PostForm("expires"))
-	v.Errors = s.caseProblems(v.Lang, err)
-	return s.renderShare(c, http.StatusUnprocessableEntity, v)
+	st, _ := s.rejected(v, err, s.caseWords())
+	return s.renderShare(c, st, v)
 }
 
 // revokeCaseGrant ends a share at once and goes back to the page it was asked from.

@@ -52,8 +52,8 @@ func (s *Server) createOrgAndCoordinator(c *gin.Context) error {
 	in := orgInput{Code: c.PostForm("code"), Name: c.PostForm("name")}
 	coordinator := strings.TrimSpace(c.PostForm("coordinator"))
 	if coordinator == "" {
-		v.Errors = s.problems(v.Lang, validation.Field("coordinator", "required"))
-		return s.renderOrgs(c, v, http.StatusUnprocessableEntity, nil)
+		st, _ := s.rejected(v, validation.Field("coordinator", "required"), problemWords{})
+		return s.renderOrgs(c, v, st, nil)
 	}
 	begun, err := s.begunOrg(c, orgs, in)
 	if err != nil {
@@ -61,7 +61,7 @@ func (s *Server) createOrgAndCoordinator(c *gin.Context) error {
 	}
 	if !begun {
 		if _, err := s.opCreateOrg(c, in); err != nil {
-			if st, ok := s.formProblems(v, err, map[string]string{"duplicate": "code"}); ok {
+			if st, ok := s.rejected(v, err, problemWords{field: renamed(map[string]string{"duplicate": "code"})}); ok {
 				return s.renderOrgs(c, v, st, nil)
 			}
 			return err
@@ -70,8 +70,8 @@ func (s *Server) createOrgAndCoordinator(c *gin.Context) error {
 	u, generated, err := s.opCreateUser(c, userInput{Username: coordinator, Role: string(accounts.RoleCoordinator),
 		Org: in.Code, Password: c.PostForm("password")})
 	if err != nil {
-		rename := map[string]string{"username": "coordinator", "duplicate": "coordinator"}
-		if st, ok := s.formProblems(v, err, rename); ok {
+		rename := renamed(map[string]string{"username": "coordinator", "duplicate": "coordinator"})
+		if st, ok := s.rejected(v, err, problemWords{field: rename}); ok {
 			v.Notice = "orgs.created_without_coordinator"
 			return s.renderOrgs(c, v, st, nil)
 		}

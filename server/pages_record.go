@@ -61,14 +61,14 @@ func (s *Server) submitRecord(c *gin.Context) error {
 		for field, id := range local {
 			v.Errors[field] = v.T(id)
 		}
-		s.rejectRecord(c, v)
+		s.rejectRecord(c, v, &validation.Error{Fields: local})
 		return nil
 	}
 	k, _, err := s.opCreateCase(c, in, form.Get("idempotency_key"))
-	var ve *validation.Error
-	if errors.As(err, &ve) {
-		v.Errors = s.recordProblems(v.Lang, ve, form.Get("date_precision"))
-		s.rejectRecord(c, v)
+	precision := form.Get("date_precision")
+	words := problemWords{field: func(f string) string { return recordFormField(f, precision) }, word: s.recordProblem}
+	if _, ok := s.rejected(v, err, words); ok {
+		s.rejectRecord(c, v, err)
 		return nil
 	}
 	if errors.Is(err, cases.ErrIdempotencyMismatch) {
@@ -76,7 +76,7 @@ func (s *Server) submitRecord(c *gin.Context) error {
 		// reply that never arrived). Say so, and let the person decide with a new key.
 		v.Form.Set("idempotency_key", rand.Text())
 		v.Errors = map[string]string{"form": v.T("record.problem.sent_before")}
-		s.rejectRecord(c, v)
+		s.rejectRecord(c, v, err)
 		return nil
 	}
 	if err != nil {
@@ -86,13 +86,15 @@ func (s *Server) submitRecord(c *gin.Context) error {
 	return nil
 }
 
-// rejectRecord shows a rejected form again. Her code's answers are not in it, so
-// unless she gave none, asking them again is one of the problems to fix.
-func (s *Server) rejectRecord(c *gin.Context, v *view) {
+// rejectRecord shows a form refused for err again, with the status the error mapper
+// gives err. Her code's answers are not in it, so unless she gave none, asking them
+// again is one of the problems to fix.
+func (s *Server) rejectRecord(c *gin.Context, v *view, err error) {
 	if _, ok := v.Errors["uic_mother"]; !ok && v.Form.Get("no_uic") == "" {
 		v.Errors["uic_mother"] = v.T("record.code_again")
 	}
-	s.renderRecord(c, http.StatusUnprocessableEntity, v, false)
+	code, _ := status(err)
+	s.renderRecord(c, code, v, false)
 }
 
 func (s *Server) renderRecord(c *gin.Context, status int, v *view, fresh bool) {

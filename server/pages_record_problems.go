@@ -1,10 +1,6 @@
 package server
 
-import (
-	"strings"
-
-	"registro/validation"
-)
+import "strings"
 
 // recordFields maps the domain's field names (cases/validate.go, cases/create.go) to
 // the form's, so that each problem shows beside its input (id "f-<field>") and in the
@@ -43,20 +39,6 @@ func recordFormField(domain, precision string) string {
 		return f
 	}
 	return "form"
-}
-
-// recordProblems translates the domain's problems for the form, keyed by form field.
-func (s *Server) recordProblems(lang string, ve *validation.Error, precision string) map[string]string {
-	out := map[string]string{}
-	for domain, msg := range ve.Fields {
-		field := recordFormField(domain, precision)
-		text := s.recordProblem(lang, field, msg)
-		if prev, ok := out[field]; ok && prev != text {
-			text = prev + " " + text
-		}
-		out[field] = text
-	}
-	return out
 }
 
 // recordProblem words a domain problem (written in English for API clients) for the

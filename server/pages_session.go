@@ -55,7 +55,8 @@ func (s *Server) signIn(c *gin.Context) error {
 	pre, _ := c.Cookie(preCookie)
 	if pre == "" || subtle.ConstantTimeCompare([]byte(pre), []byte(c.PostForm("csrf_token"))) != 1 {
 		v.Data = loginPage{Problem: "login.expired_form"}
-		s.renderLogin(c, http.StatusForbidden, v)
+		code, _ := status(errCSRF)
+		s.renderLogin(c, code, v)
 		return nil
 	}
 	_, _, u, err := s.opLogin(c, loginInput{Username: c.PostForm("username"), Password: c.PostForm("password")})

@@ -2,7 +2,6 @@ package server
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -74,9 +73,8 @@ func (s *Server) showStatsPage(c *gin.Context) error {
 	if err == nil {
 		_, err = stats.ParseDims(v.Val("by"))
 	}
-	if ve := (*validation.Error)(nil); errors.As(err, &ve) {
-		v.Errors = s.problems(v.Lang, ve)
-		s.render(c, http.StatusUnprocessableEntity, "stats", v)
+	if st, ok := s.rejected(v, err, problemWords{}); ok {
+		s.render(c, st, "stats", v)
 		return nil
 	} else if err != nil {
 		return err

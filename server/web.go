@@ -260,9 +260,60 @@ func (s *Server) problems(lang string, err error) map[string]string {
 	if !errors.As(err, &ve) {
 		return nil
 	}
+	return s.wordProblems(lang, ve, problemWords{})
+}
+
+// problemWords says how a page words the problems of its form. field gives the form's
+// name for a field of the domain ("" keeps the domain's); word gives the text of a
+// problem at a form field ("" lets the catalogue word it).
+type problemWords struct {
+	field func(domain string) string
+	word  func(lang, field, msg string) string
+}
+
+// renamed maps some domain fields to the form's and keeps the others.
+func renamed(names map[string]string) func(string) string {
+	return func(f string) string { return names[f] }
+}
+
+// rejected puts the problems of a refused form on the page, to show the form again,
+// and returns the status the error mapper gives err. ok is false when err is not
+// about what the form holds: the caller answers it with the error page. A duplicate
+// is a problem of the form's field "duplicate" (named by words.field).
+func (s *Server) rejected(v *view, err error, words problemWords) (code int, ok bool) {
+	var ve *validation.Error
+	switch {
+	case errors.Is(err, accounts.ErrDuplicate):
+		ve = &validation.Error{Fields: map[string]string{"duplicate": "already taken"}}
+	case !errors.As(err, &ve):
+		return 0, false
+	}
+	v.Errors = s.wordProblems(v.Lang, ve, words)
+	code, _ = status(err)
+	return code, true
+}
+
+// wordProblems words every problem of ve at its form field; two problems landing on
+// one field are both said.
+func (s *Server) wordProblems(lang string, ve *validation.Error, words problemWords) map[string]string {
 	out := map[string]string{}
-	for f, m := range ve.Fields {
-		out[f] = s.cat.fieldProblem(lang, m)
+	for f, msg := range ve.Fields {
+		if words.field != nil {
+			if name := words.field(f); name != "" {
+				f = name
+			}
+		}
+		text := ""
+		if words.word != nil {
+			text = words.word(lang, f, msg)
+		}
+		if text == "" {
+			text = s.cat.fieldProblem(lang, msg)
+		}
+		if prev, dup := out[f]; dup && prev != text {
+			text = prev + " " + text
+		}
+		out[f] = text
 	}
 	return out
 }
