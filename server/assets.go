@@ -99,7 +99,7 @@ func (a *assets) url(name string) string { return a.urls[name] }
 func (s *Server) serveAsset(c *gin.Context) {
 	as, ok := s.assets.byName[c.Param("name")]
 	if !ok {
-		c.Status(http.StatusNotFound)
+		s.failPage(c, errNotFound)
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=31536000, immutable")

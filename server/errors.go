@@ -78,12 +78,18 @@ func status(err error) (int, apiError) {
 // fail answers err in the one error shape, logging what the client is not told.
 func (s *Server) fail(c *gin.Context, err error) {
 	code, body := status(err)
+	s.logFailure(c, code, err)
+	c.AbortWithStatusJSON(code, gin.H{"error": body})
+}
+
+// logFailure logs a server-side failure (5xx) with the request id, so that the
+// "internal error" a client sees can be found; client errors are not logged.
+func (s *Server) logFailure(c *gin.Context, code int, err error) {
 	if code >= 500 {
 		s.log.ErrorContext(c.Request.Context(), "request failed",
 			slog.String("request_id", requestID(c)), slog.String("route", c.FullPath()),
 			slog.Int("status", code), slog.String("error", err.Error()))
 	}
-	c.AbortWithStatusJSON(code, gin.H{"error": body})
 }
 
 // handle adapts a handler that returns an error to Gin.

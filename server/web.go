@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -35,16 +34,7 @@ type pages map[string]*template.Template
 func loadPages(a *assets) (pages, error) {
 	funcs := template.FuncMap{
 		"asset": a.url,
-		"join":  strings.Join,
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
-		"add":   func(a, b int) int { return a + b },
-		"seq": func(n int) []int {
-			s := make([]int, n)
-			for i := range s {
-				s[i] = i
-			}
-			return s
-		},
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -201,7 +191,7 @@ const langCookie = "registro_lang"
 
 // render writes a page. The page is rendered into a buffer first, so a template
 // failure becomes a clean error page rather than half a page.
-func (s *Server) render(c *gin.Context, status int, name string, v *view) {
+func (s *Server) render(c *gin.Context, code int, name string, v *view) {
 	t, ok := s.pages[name]
 	if !ok {
 		s.failPage(c, fmt.Errorf("no page template %q", name))
@@ -209,13 +199,15 @@ func (s *Server) render(c *gin.Context, status int, name string, v *view) {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		s.log.ErrorContext(c.Request.Context(), "page render failed", slog.String("request_id", requestID(c)),
-			slog.String("page", name), slog.String("error", err.Error()))
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("internal error"))
+		// Not the error page: it is rendered the same way and could fail again.
+		err = fmt.Errorf("render page %s: %w", name, err)
+		code, body := status(err)
+		s.logFailure(c, code, err)
+		c.Data(code, "text/plain; charset=utf-8", []byte(body.Message))
 		c.Abort()
 		return
 	}
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Data(code, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // page adapts a page handler that returns an error to Gin.
@@ -231,11 +223,7 @@ func (s *Server) page(h func(c *gin.Context) error) gin.HandlerFunc {
 // as the API would give. A signed-out reader asking for a page is sent to sign in.
 func (s *Server) failPage(c *gin.Context, err error) {
 	code, body := status(err)
-	if code >= 500 {
-		s.log.ErrorContext(c.Request.Context(), "request failed",
-			slog.String("request_id", requestID(c)), slog.String("route", c.FullPath()),
-			slog.Int("status", code), slog.String("error", err.Error()))
-	}
+	s.logFailure(c, code, err)
 	if code == http.StatusUnauthorized && body.Code == "unauthenticated" && safeMethod(c.Request.Method) {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()
