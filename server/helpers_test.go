@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -110,6 +111,14 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 		}
 	}
 	logs := &syncBuffer{}
+	// A page that asked for a text the catalogue lacks logged it: that fails the test.
+	tb.Cleanup(func() {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "catalogue text missing") {
+				tb.Errorf("a page asked for a text the catalogue lacks: %s", line)
+			}
+		}
+	})
 	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al,

@@ -28,9 +28,12 @@ func supportedLang(l string) bool { return l == "es" || l == "en" }
 type catalogue struct {
 	bundle *i18n.Bundle
 	locs   map[string]*i18n.Localizer
+	// missing hears of every text a page asked for that the catalogue lacks: the
+	// server logs it, and the tests fail on any such log line.
+	missing func(lang, id string)
 }
 
-func newCatalogue() (*catalogue, error) {
+func newCatalogue(missing func(lang, id string)) (*catalogue, error) {
 	b := i18n.NewBundle(language.Spanish)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	files, err := fs.Glob(localeFS, "locales/*.toml")
@@ -46,7 +49,7 @@ func newCatalogue() (*catalogue, error) {
 			return nil, fmt.Errorf("catalogue %s: %w", f, err)
 		}
 	}
-	c := &catalogue{bundle: b, locs: map[string]*i18n.Localizer{}}
+	c := &catalogue{bundle: b, locs: map[string]*i18n.Localizer{}, missing: missing}
 	for _, l := range langs {
 		c.locs[l] = i18n.NewLocalizer(b, l)
 	}
@@ -54,7 +57,7 @@ func newCatalogue() (*catalogue, error) {
 }
 
 // text returns the message id in lang with its template data (pairs of name and
-// value). A missing key shows as the key itself, which the catalogue test prevents.
+// value). A missing text shows as its id, and is reported.
 func (c *catalogue) text(lang, id string, args ...any) string {
 	loc, ok := c.locs[lang]
 	if !ok {
@@ -73,6 +76,9 @@ func (c *catalogue) text(lang, id string, args ...any) string {
 	}
 	s, err := loc.Localize(cfg)
 	if err != nil {
+		if c.missing != nil {
+			c.missing(lang, id)
+		}
 		return id
 	}
 	return s

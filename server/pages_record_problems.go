@@ -5,31 +5,29 @@ import "strings"
 // recordFields maps the domain's field names (cases/validate.go, cases/create.go) to
 // the form's, so that each problem shows beside its input (id "f-<field>") and in the
 // summary (catalogue "field.<field>"). The incident date depends on the precision.
-// Domain names are raw strings: the catalogue test takes dotted "quoted" literals of
-// the server's code for catalogue ids.
 var recordFields = map[string]string{
-	`consent.record`:          "consent_record",
+	"consent.record":          "consent_record",
 	"uic":                     "uic_mother",
-	`incident.date_precision`: "date_precision",
-	`incident.district`:       "district",
-	`incident.place`:          "place",
+	"incident.date_precision": "date_precision",
+	"incident.district":       "district",
+	"incident.place":          "place",
 	"perpetrators":            "perpetrators",
 	"violations":              "violations",
-	`survivor.age_band`:       "age_band",
-	`survivor.gender`:         "gender",
-	`survivor.nationality`:    "nationality",
-	`survivor.work_setting`:   "work_setting",
+	"survivor.age_band":       "age_band",
+	"survivor.gender":         "gender",
+	"survivor.nationality":    "nationality",
+	"survivor.work_setting":   "work_setting",
 	"narrative":               "narrative",
 	"contact":                 "contact",
-	`response.reported_to`:    "reported_to",
-	`response.referrals`:      "referrals",
+	"response.reported_to":    "reported_to",
+	"response.referrals":      "referrals",
 }
 
 // recordFormField is the form field a domain problem belongs to. Problems with fields
 // the form does not show (the consent text version, the status, the idempotency key)
 // go to the form as a whole, so none is hidden.
 func recordFormField(domain, precision string) string {
-	if domain == `incident.date` {
+	if domain == "incident.date" {
 		if precision != "month" && precision != "year" {
 			precision = "day"
 		}

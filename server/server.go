@@ -63,7 +63,10 @@ func New(d Deps) (http.Handler, error) {
 	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now),
 		proxies: parseProxies(d.TrustedProxies)}
 	var err error
-	if s.cat, err = newCatalogue(); err != nil {
+	missing := func(lang, id string) {
+		d.Logger.Error("catalogue text missing", slog.String("lang", lang), slog.String("id", id))
+	}
+	if s.cat, err = newCatalogue(missing); err != nil {
 		return nil, err
 	}
 	if s.assets, err = loadAssets(); err != nil {
