@@ -130,3 +130,13 @@ func (s *Server) addFollowupPage(c *gin.Context) error {
 	s.renderCase(c, st, v, k)
 	return nil
 }
+
+// caseForForm reads the case of a form for action (update, share, erase), after
+// checking that the role may do action at all: a role that never may gets 403 before
+// any case is read, as from the API. The read itself is logged as every read is.
+func (s *Server) caseForForm(c *gin.Context, action string) (*cases.Case, error) {
+	if _, _, err := s.scopes(c, "case", action); err != nil {
+		return nil, err
+	}
+	return s.opReadCase(c, c.Param("id"))
+}

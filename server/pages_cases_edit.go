@@ -35,10 +35,7 @@ var editConsents = []consentField{
 // showEditCase shows the form filled with the case as it is now. The role must be
 // allowed to update before the case is read at all.
 func (s *Server) showEditCase(c *gin.Context) error {
-	if _, _, err := s.scopes(c, "case", "update"); err != nil {
-		return err
-	}
-	k, err := s.opReadCase(c, c.Param("id"))
+	k, err := s.caseForForm(c, "update")
 	if err != nil {
 		return err
 	}

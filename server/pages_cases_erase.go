@@ -22,10 +22,7 @@ type erasePage struct {
 // showEraseCase asks for confirmation. The right to erase is checked before the case
 // is read.
 func (s *Server) showEraseCase(c *gin.Context) error {
-	if _, _, err := s.scopes(c, "case", "erase"); err != nil {
-		return err
-	}
-	k, err := s.opReadCase(c, c.Param("id"))
+	k, err := s.caseForForm(c, "erase")
 	if err != nil {
 		return err
 	}
@@ -38,10 +35,7 @@ func (s *Server) showEraseCase(c *gin.Context) error {
 // eraseCasePage erases the case when the typed reference is its own and goes to the
 // list, which confirms the erasure.
 func (s *Server) eraseCasePage(c *gin.Context) error {
-	if _, _, err := s.scopes(c, "case", "erase"); err != nil {
-		return err
-	}
-	k, err := s.opReadCase(c, c.Param("id"))
+	k, err := s.caseForForm(c, "erase")
 	if err != nil {
 		return err
 	}

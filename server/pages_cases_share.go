@@ -34,10 +34,7 @@ func (s *Server) showShareCase(c *gin.Context) error {
 
 // renderShare checks the right to share before the case is read, then shows the page.
 func (s *Server) renderShare(c *gin.Context, status int, v *view) error {
-	if _, _, err := s.scopes(c, "case", "share"); err != nil {
-		return err
-	}
-	k, err := s.opReadCase(c, c.Param("id"))
+	k, err := s.caseForForm(c, "share")
 	if err != nil {
 		return err
 	}
