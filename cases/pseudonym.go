@@ -20,18 +20,23 @@ var uicPattern = regexp.MustCompile(`^[A-Z]{4}(0[1-9]|[12][0-9]|3[01])[0-9]{2}$`
 // crockford is base32 without the letters people confuse (I, L, O, U).
 var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-// NormalizeUIC returns the UIC in upper case with accents removed and spaces, dots and
-// dashes dropped, and whether it has the expected shape.
+// NormalizeUIC returns the UIC folded (FoldUIC) and whether it has the expected shape.
 func NormalizeUIC(uic string) (string, bool) {
+	s := FoldUIC(uic)
+	return s, uicPattern.MatchString(s)
+}
+
+// FoldUIC writes a UIC, or a part of one, as the pseudonym is computed from it: upper
+// case, accents removed, spaces, dots and dashes dropped ("Má jo" → "MAJO").
+func FoldUIC(s string) string {
 	t := transform.Chain(norm.NFD, transform.RemoveFunc(func(r rune) bool {
 		return unicode.Is(unicode.Mn, r) || unicode.IsSpace(r) || r == '-' || r == '.'
 	}), norm.NFC)
-	s, _, err := transform.String(t, uic)
+	out, _, err := transform.String(t, s)
 	if err != nil {
-		return "", false
+		return ""
 	}
-	s = strings.ToUpper(s)
-	return s, uicPattern.MatchString(s)
+	return strings.ToUpper(out)
 }
 
 // Pseudonym returns the survivor's pseudonym: the keyed HMAC-SHA256 of the normalized

@@ -6,11 +6,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"registro/cases"
 )
@@ -116,15 +111,9 @@ func recordCode(form url.Values, problems map[string]string) string {
 	return mother + father + fmt.Sprintf("%02d", day) + year
 }
 
-// twoLetters reads two letters as the code writes them: upper case, accents removed
-// ("Má" → "MA", "Ñu" → "NU").
+// twoLetters reads two letters as the code writes them ("Má" → "MA", "Ñu" → "NU").
 func twoLetters(s string) (string, bool) {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		return "", false
-	}
-	out = strings.ToUpper(out)
+	out := cases.FoldUIC(s)
 	if len(out) != 2 || out[0] < 'A' || out[0] > 'Z' || out[1] < 'A' || out[1] > 'Z' {
 		return "", false
 	}
