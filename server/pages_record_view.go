@@ -97,7 +97,7 @@ func (p *recordPage) Choices(name, list, typ, legend, hint string, optional bool
 		if prefix != "" {
 			icon = p.v.Icon(prefix + t.Code)
 		}
-		p.tile(&q, t.Code, p.v.TermLabel(t), icon)
+		p.tile(&q, t.Code, t.Label(p.v.Lang), icon)
 	}
 	if optional && typ == "radio" {
 		p.tile(&q, "", p.v.T("record.no_answer"), "")
@@ -139,7 +139,7 @@ func (p *recordPage) Districts() []districtGroup {
 	out := groups[:0]
 	for _, g := range groups {
 		slices.SortStableFunc(g.Terms, func(a, b vocabulary.Term) int {
-			return coll.CompareString(p.v.TermLabel(a), p.v.TermLabel(b))
+			return coll.CompareString(a.Label(p.v.Lang), b.Label(p.v.Lang))
 		})
 		if len(g.Terms) > 0 {
 			out = append(out, g)

@@ -96,14 +96,6 @@ func (v *view) Terms(list string) []vocabulary.Term {
 	return v.s.Cases.Vocabulary().Terms(vocabulary.List(list))
 }
 
-// TermLabel is a term's label in the page's language.
-func (v *view) TermLabel(t vocabulary.Term) string {
-	if v.Lang == "en" && t.EN != "" {
-		return t.EN
-	}
-	return t.ES
-}
-
 // Val is a field's value as the form last sent it.
 func (v *view) Val(field string) string { return v.Form.Get(field) }
 

@@ -77,7 +77,7 @@ func Countries(lang string) []Term {
 		if ra, rb := rank(a.Code), rank(b.Code); ra != rb {
 			return ra - rb
 		}
-		if c := coll.CompareString(label(a, lang), label(b, lang)); c != 0 {
+		if c := coll.CompareString(a.Label(lang), b.Label(lang)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Code, b.Code)

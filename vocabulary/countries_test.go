@@ -57,7 +57,7 @@ func TestCountries(t *testing.T) {
 			var names []string
 			seen := map[string]bool{}
 			for _, c := range terms {
-				names = append(names, label(c, tt.lang))
+				names = append(names, c.Label(tt.lang))
 				if c.ES == c.Code || c.EN == c.Code || strings.ToUpper(c.Code) != c.Code || seen[c.Code] {
 					t.Errorf("term %+v: want a unique upper-case code with real names", c)
 				}

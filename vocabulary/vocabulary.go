@@ -109,10 +109,11 @@ func (v *Vocabulary) Label(l List, code, lang string) string {
 	if !ok {
 		return code
 	}
-	return label(v.lists[l][i], lang)
+	return v.lists[l][i].Label(lang)
 }
 
-func label(t Term, lang string) string {
+// Label is the term's English label if lang is "en", its Spanish label otherwise.
+func (t Term) Label(lang string) string {
 	if lang == "en" {
 		return t.EN
 	}
