@@ -37,6 +37,8 @@ var policyTable = []struct {
 	{"coordinator", "case", "share", []Scope{ScopeOrg}},
 	{"coordinator", "case", "erase", []Scope{ScopeOrg}},
 	{"coordinator", "stats", "read", []Scope{ScopeOrg}},
+	{"coordinator", "stats", "live", []Scope{ScopeOrg}},
+	{"coordinator", "stats", "publish", []Scope{ScopeOrg}},
 	{"coordinator", "accounts", "manage", []Scope{ScopeOrg}},
 
 	{"legal", "case", "read", []Scope{ScopeGranted}},
@@ -54,7 +56,7 @@ var policyTable = []struct {
 var (
 	allRoles     = append([]string{"superuser", "Coordinator"}, roles...)
 	allResources = []string{"case", "stats", "accounts", "orgs", "audit", "cases", "*"}
-	allActions   = []string{"create", "read", "update", "followup", "share", "erase", "manage", "delete", "*"}
+	allActions   = []string{"create", "read", "update", "followup", "share", "erase", "manage", "live", "publish", "delete", "*"}
 )
 
 func subject(role string) Subject {
@@ -195,6 +197,11 @@ func TestCan(t *testing.T) {
 		{"CoordinatorOrgsNever", "coordinator", "orgs", "manage", "org-a", false},
 		{"AdvocateStatsOwnOrg", "advocate", "stats", "read", "org-a", true},
 		{"AdvocateStatsOtherOrg", "advocate", "stats", "read", "org-b", false},
+		{"CoordinatorPublishOwnOrg", "coordinator", "stats", "publish", "org-a", true},
+		{"CoordinatorPublishOtherOrg", "coordinator", "stats", "publish", "org-b", false},
+		{"CoordinatorLiveOwnOrg", "coordinator", "stats", "live", "org-a", true},
+		{"AdvocatePublishNever", "advocate", "stats", "publish", "org-a", false},
+		{"AdvocateLiveNever", "advocate", "stats", "live", "org-a", false},
 		{"AdvocateCaseCreateNever", "advocate", "case", "create", "org-a", false},
 		{"AuditorAuditOwnOrg", "auditor", "audit", "read", "org-a", true},
 		{"AuditorAuditOtherOrg", "auditor", "audit", "read", "org-b", false},

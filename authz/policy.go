@@ -24,6 +24,8 @@ var (
 		{"case", "share"},
 		{"case", "erase"},
 		{"stats", "read"},
+		{"stats", "live"},
+		{"stats", "publish"},
 		{"accounts", "manage"},
 		{"orgs", "manage"},
 		{"audit", "read"},

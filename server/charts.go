@@ -16,9 +16,10 @@ import (
 // all (the report withholds them), so no value can reach the drawing.
 type chartBar struct {
 	Label                string
+	Code                 string // the value's code: a quarter "2026-Q2" for the trend's axis
 	Incidents, Survivors *int
 	Hidden               bool
-	Reason               string // "primary" or "complementary" when hidden
+	Reason               string // "primary" or "complementary" when hidden, for coordinators only
 }
 
 // chartWords are the chart's words in the reader's language.
@@ -27,14 +28,17 @@ type chartWords struct {
 }
 
 const (
-	chartW      = 360
-	chartTrack  = 316 // longest bar; the rest holds its number
+	chartW     = 360
+	chartTrack = 316 // longest bar; the rest holds its number
+	// chartStub is the length of a hidden value's mark: short and the same for every
+	// hidden value, so that its size says nothing about the number behind it.
+	chartStub   = 18
 	colIncident = "#6a1b6d"
 	colSurvivor = "#b4569d"
 	colInk      = "#1b1b1f"
 )
 
-// hatch defines the grey striped fill of hidden bars; id is unique on the page.
+// hatch defines the grey striped fill of hidden marks; id is unique on the page.
 func hatch(id string) string {
 	return `<defs><pattern id="` + id + `" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
 		`<rect width="8" height="8" fill="#ebe8ef"/><path d="M0 0V8" stroke="#a9a3b4" stroke-width="3"/></pattern></defs>`
@@ -65,9 +69,10 @@ func barChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 		}
 		y += 2
 		if br.Hidden || br.Incidents == nil || br.Survivors == nil {
-			fmt.Fprintf(&rows, `<rect y="%d" width="%d" height="30" fill="url(#%s-hatch)"/>`, y, chartTrack, id)
-			fmt.Fprintf(&rows, `<rect x="6" y="%d" width="76" height="20" fill="#fff"/><text x="12" y="%d" font-weight="700">%s</text>`,
-				y+5, y+20, template.HTMLEscapeString(w.Hidden))
+			fmt.Fprintf(&rows, `<rect class="hidden-mark" y="%d" width="%d" height="30" fill="url(#%s-hatch)" stroke="%s" stroke-dasharray="3 2"/>`,
+				y, chartStub, id, colInk)
+			fmt.Fprintf(&rows, `<text x="%d" y="%d" font-weight="700" font-style="italic">%s</text>`,
+				chartStub+6, y+20, template.HTMLEscapeString(w.Hidden))
 		} else {
 			for i, v := range []int{*br.Incidents, *br.Survivors} {
 				col, by := colIncident, y+i*16
@@ -95,7 +100,8 @@ func barChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 }
 
 // trendChart draws incidents per quarter as vertical bars, oldest first. A quarter
-// label "2026-Q2" is written on two lines, "Q2" over "2026".
+// (the bar's code, "2026-Q2") is written on two lines, "Q2" over "2026". A hidden
+// quarter is a short marked stub on the base line, labelled.
 func trendChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 	const top, base = 26, 170
 	maxV := 1
@@ -112,15 +118,16 @@ func trendChart(id, title string, bars []chartBar, w chartWords) template.HTML {
 		cx := i*col + col/2
 		b.WriteString(`<g text-anchor="middle">`)
 		if br.Hidden || br.Incidents == nil {
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="26" height="%d" fill="url(#%s-hatch)"/>`, cx-13, top, base-top, id)
-			fmt.Fprintf(&b, `<text transform="rotate(-90 %d %d)" x="%d" y="%d" font-weight="700">%s</text>`,
-				cx, (top+base)/2, cx, (top+base)/2+5, template.HTMLEscapeString(w.Hidden))
+			fmt.Fprintf(&b, `<rect class="hidden-mark" x="%d" y="%d" width="26" height="%d" fill="url(#%s-hatch)" stroke="%s" stroke-dasharray="3 2"/>`,
+				cx-13, base-chartStub, chartStub, id, colInk)
+			fmt.Fprintf(&b, `<text transform="rotate(-90 %d %d)" x="%d" y="%d" font-weight="700" font-style="italic" text-anchor="start">%s</text>`,
+				cx, base-chartStub-6, cx, base-chartStub-1, template.HTMLEscapeString(w.Hidden))
 		} else {
 			h := *br.Incidents * (base - top) / maxV
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="26" height="%d" fill="%s"/><text x="%d" y="%d">%d</text>`,
 				cx-13, base-h, h, colIncident, cx, base-h-5, *br.Incidents)
 		}
-		year, q, _ := strings.Cut(br.Label, "-")
+		year, q, _ := strings.Cut(orDefault(br.Code, br.Label), "-")
 		fmt.Fprintf(&b, `<text x="%d" y="188">%s</text><text x="%d" y="206">%s</text></g>`,
 			cx, template.HTMLEscapeString(q), cx, template.HTMLEscapeString(year))
 	}

@@ -11,6 +11,7 @@ import (
 	"registro/accounts"
 	"registro/cases"
 	"registro/database"
+	"registro/stats/releases"
 	"registro/validation"
 )
 
@@ -42,6 +43,7 @@ func status(err error) (int, apiError) {
 	var ve *validation.Error
 	var mf *malformed
 	var tooBig *http.MaxBytesError
+	var tooFew *releases.TooFewChanges
 	switch {
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, apiError{Code: "validation_failed", Message: "some fields are invalid", Fields: ve.Fields}
@@ -61,6 +63,16 @@ func status(err error) (int, apiError) {
 		return http.StatusForbidden, apiError{Code: "forbidden", Message: errForbidden.Error()}
 	case errors.Is(err, cases.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, errNotFound):
 		return http.StatusNotFound, apiError{Code: "not_found", Message: "not found"}
+	case errors.Is(err, releases.ErrNotReleased):
+		return http.StatusNotFound, apiError{Code: "not_released", Message: releases.ErrNotReleased.Error()}
+	case errors.Is(err, releases.ErrNoChange):
+		return http.StatusConflict, apiError{Code: "no_change", Message: releases.ErrNoChange.Error()}
+	case errors.As(err, &tooFew):
+		return http.StatusConflict, apiError{Code: "too_few_changes", Message: tooFew.Error()}
+	case errors.Is(err, releases.ErrQuartersNotReleased):
+		return http.StatusConflict, apiError{Code: "quarters_not_released", Message: releases.ErrQuartersNotReleased.Error()}
+	case errors.Is(err, releases.ErrConcurrent):
+		return http.StatusConflict, apiError{Code: "already_published", Message: releases.ErrConcurrent.Error()}
 	case errors.Is(err, cases.ErrVersionConflict):
 		return http.StatusConflict, apiError{Code: "version_conflict", Message: cases.ErrVersionConflict.Error()}
 	case errors.Is(err, accounts.ErrDuplicate):

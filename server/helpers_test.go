@@ -20,6 +20,7 @@ import (
 	"registro/database/dbtest"
 	"registro/keyring"
 	"registro/server"
+	"registro/stats/releases"
 	"registro/vocabulary"
 )
 
@@ -65,6 +66,7 @@ type testServer struct {
 	Cases    *cases.Store
 	Accounts *accounts.Store
 	Audit    *audit.Log
+	Releases *releases.Store
 	Clock    *testClock
 	Logs     *syncBuffer
 	deps     server.Deps
@@ -103,8 +105,10 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 		tb.Fatalf("authz.New: %v", err)
 	}
 	al := audit.NewLog(db.Database, clock.Now)
+	rs := releases.NewStore(db, cs)
+	rs.SetClock(clock.Now)
 	for name, ensure := range map[string]func(context.Context) error{
-		"cases": cs.EnsureIndexes, "accounts": as.EnsureIndexes, "audit": al.EnsureIndexes,
+		"cases": cs.EnsureIndexes, "accounts": as.EnsureIndexes, "audit": al.EnsureIndexes, "releases": rs.EnsureIndexes,
 	} {
 		if err := ensure(ctx); err != nil {
 			tb.Fatalf("%s.EnsureIndexes: %v", name, err)
@@ -121,10 +125,10 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	})
 	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al,
+		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al, Releases: rs,
 		LoginLimit: 1000, Now: clock.Now,
 	}
-	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Clock: clock, Logs: logs, deps: deps}
+	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Releases: rs, Clock: clock, Logs: logs, deps: deps}
 	return ts.variant(tb, opts...)
 }
 

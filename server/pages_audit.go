@@ -41,7 +41,7 @@ type auditVerdict struct {
 // them in this order. An action missing here is still shown, by its code.
 var auditActions = [][2]string{{"login", ""}, {"logout", ""}, {"case", "create"}, {"case", "read"},
 	{"case", "list"}, {"case", "update"}, {"case", "followup"}, {"case", "share"}, {"case", "grant"},
-	{"case", "revoke"}, {"case", "erase"}, {"stats", "read"}, {"stats", "export"}, {"user", "create"},
+	{"case", "revoke"}, {"case", "erase"}, {"stats", "read"}, {"stats", "export"}, {"stats", "publish"}, {"user", "create"},
 	{"user", "update"}, {"accounts", "manage"}, {"org", "create"}, {"orgs", "manage"}, {"audit", "read"},
 	{"audit", "verify"}}
 

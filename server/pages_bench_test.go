@@ -17,9 +17,11 @@ import (
 // BenchmarkPages measures pages end to end through HTTP, as a phone's request sees
 // the server (rendering, authorization, store, access log; not the network): the
 // coordinator's home, her organization's list (50 rows), a case in full, the record
-// form and the statistics page with its four charts, over an organization of
-// REGISTRO_BENCH_CASES cases (default 2000). It reports the 95th percentile per page;
-// CaseListAPI is the same list through the JSON API, to tell the page's own cost.
+// form, the statistics page of the last closed quarter's release with its four charts
+// (and the coordinator's live one), over an organization of REGISTRO_BENCH_CASES
+// cases (default 2000). It reports the 95th percentile per page; CaseListAPI is the
+// same list through the JSON API, to tell the page's own cost, and ReleasedTableAPI
+// a released two-grouping table as advocates read it.
 func BenchmarkPages(b *testing.B) {
 	benchCases := 2000
 	if n, err := strconv.Atoi(os.Getenv("REGISTRO_BENCH_CASES")); err == nil && n > 0 {
@@ -61,21 +63,33 @@ func BenchmarkPages(b *testing.B) {
 	if err := ts.DB.IndexIDs(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+	q := closedQuarter(ts)
+	publishStart := time.Now()
+	if _, err := ts.Releases.Publish(context.Background(), "LIM", 5, q, "coord"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("published %s of %d cases in %v", q, benchCases, time.Since(publishStart))
 	w := ts.signedIn(b, "coord", passwordOf("coord"))
 	adv := ts.signedIn(b, "adv", passwordOf("adv"))
+	_, advToken := ts.mustUserToken(b, "LIM", "adv-api", accounts.RoleAdvocate)
 	for _, p := range []struct {
 		name string
 		w    *webSession
 		path string
 	}{
 		{"Home", w, "/"}, {"CaseList", w, "/cases"}, {"CaseListAPI", w, "/api/v1/cases?limit=50"}, {"Case", w, "/cases/" + last},
-		{"RecordForm", w, "/cases/new"}, {"Stats", adv, "/stats"},
+		{"RecordForm", w, "/cases/new"}, {"Stats", adv, "/stats"}, {"StatsLive", w, "/stats?quarter=" + q},
+		{"ReleasedTableAPI", nil, "/api/v1/stats?by=perpetrator,violation&quarter=" + q},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
 			for b.Loop() {
 				start := time.Now()
-				if st, body := p.w.get(b, p.path); st != http.StatusOK {
+				if p.w == nil {
+					if st, body := ts.do(b, http.MethodGet, p.path, advToken, nil); st != http.StatusOK {
+						b.Fatalf("%s: %d %v", p.path, st, body)
+					}
+				} else if st, body := p.w.get(b, p.path); st != http.StatusOK {
 					b.Fatalf("%s: %d\n%s", p.path, st, body)
 				}
 				lat = append(lat, time.Since(start))

@@ -216,13 +216,14 @@ func TestPagesAuthorization(t *testing.T) {
 		// Who may open each organization-level page (SPEC §3); everyone else signed in
 		// gets 403, and no session goes to sign in.
 		may := map[string][]string{
-			"/cases/new": {"outreach", "outreach2", "coordinator", "cal_coordinator"},
-			"/stats":     {"coordinator", "advocate", "cal_coordinator"},
-			"/accounts":  {"coordinator", "cal_coordinator", "admin"},
-			"/orgs":      {"admin"},
-			"/audit":     {"auditor"},
-			"/account":   {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
-			"/":          {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
+			"/cases/new":            {"outreach", "outreach2", "coordinator", "cal_coordinator"},
+			"/stats":                {"coordinator", "advocate", "cal_coordinator"},
+			"/stats?source=release": {"coordinator", "advocate", "cal_coordinator"},
+			"/accounts":             {"coordinator", "cal_coordinator", "admin"},
+			"/orgs":                 {"admin"},
+			"/audit":                {"auditor"},
+			"/account":              {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
+			"/":                     {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
 		}
 		for path, allowed := range may {
 			for actor, w := range web {
@@ -236,6 +237,30 @@ func TestPagesAuthorization(t *testing.T) {
 				if st, _ := w.get(t, path); st != want {
 					t.Errorf("%s GET %s: %d, want %d", actor, path, st, want)
 				}
+			}
+		}
+	})
+
+	t.Run("PublishPage", func(t *testing.T) {
+		// Only coordinators publish, each her own organization's release; no session
+		// is 401 (a form is never sent to sign in).
+		q := closedQuarter(fx.ts)
+		for actor, w := range web {
+			want := http.StatusForbidden
+			switch actor {
+			case "anonymous", "bad_token":
+				want = http.StatusUnauthorized
+			case "coordinator", "cal_coordinator":
+				want = http.StatusSeeOther
+			}
+			if res, body := w.post(t, "/stats/releases", url.Values{"period": {q}}); res.StatusCode != want {
+				t.Errorf("%s POST /stats/releases: %d, want %d\n%s", actor, res.StatusCode, want, body)
+			}
+		}
+		for org, by := range map[string]string{"LIM": "coordinator", "CAL": "cal-coordinator"} {
+			list, err := fx.ts.Releases.List(context.Background(), org)
+			if err != nil || len(list) != 1 || list[0].By != by || list[0].Period != q {
+				t.Errorf("%s's releases: %+v, %v; want one of %s by %s", org, list, err, q, by)
 			}
 		}
 	})

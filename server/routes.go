@@ -32,6 +32,8 @@ func (s *Server) routes(r *gin.Engine) {
 	api.DELETE("/cases/:id/grants/:user", s.handle(s.revokeGrant))
 
 	api.GET("/stats", s.handle(s.showStats))
+	api.GET("/stats/releases", s.handle(s.listReleases))
+	api.POST("/stats/releases", s.handle(s.publishRelease))
 
 	api.GET("/audit", s.handle(s.listAudit))
 	api.GET("/audit/verify", s.handle(s.verifyAudit))
@@ -67,6 +69,7 @@ func (s *Server) routes(r *gin.Engine) {
 	// Pages: statistics.
 	web.GET("/stats", s.page(s.showStatsPage))
 	web.GET("/stats/export", s.page(s.exportStats))
+	web.POST("/stats/releases", s.page(s.publishReleasePage))
 
 	// Pages: accounts, organizations and the access log.
 	web.GET("/accounts", s.page(s.showAccounts))

@@ -17,6 +17,7 @@ import (
 	"registro/authz"
 	"registro/cases"
 	"registro/database"
+	"registro/stats/releases"
 )
 
 // Deps are what the server needs, wired in cmd/registro.
@@ -27,6 +28,7 @@ type Deps struct {
 	Accounts *accounts.Store
 	Authz    *authz.Authorizer
 	Audit    *audit.Log
+	Releases *releases.Store // the statistics releases advocates see
 	// SecureCookies marks session cookies Secure with the __Host- prefix; off only for
 	// plain-HTTP development on localhost.
 	SecureCookies bool

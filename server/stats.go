@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -12,113 +15,213 @@ import (
 	"registro/validation"
 )
 
-// statsRequest is a statistics table as asked for in the query string.
-type statsRequest struct {
-	Report *stats.Report
-	Format string // "", "json", "csv" or "xlsx"
-}
+// Statistics have two faces (SPEC §4). Whoever may read the cases (a coordinator, for
+// her organization) sees exact live numbers, marked for internal use. Everyone else
+// who may see statistics sees only releases: the frozen, jointly protected tables of
+// closed periods (server/stats_release.go).
 
-// statsQuery is what a statistics table is asked for with: the API reads it from the
-// query string (statsQueryOf); the pages build it for each chart.
+// statsQuery is a statistics table as asked for in the query string.
 type statsQuery struct {
 	Quarter, From, To, By, Lang, Format string
-	Page                                bool // shown on a page: logged as "page", not "json"
+	Source                              string // "live" or "release"; "" for the role's default
+	Version                             string // a release's version; "" for the latest
 }
 
 // statsQueryOf reads a statsQuery from the request: quarter or from/to, by, lang,
-// format (or Accept: text/csv).
+// format (or Accept: text/csv), source and version.
 func statsQueryOf(c *gin.Context) statsQuery {
 	q := statsQuery{Quarter: c.Query("quarter"), From: c.Query("from"), To: c.Query("to"),
-		By: c.Query("by"), Lang: c.Query("lang"), Format: c.Query("format")}
+		By: c.Query("by"), Lang: c.Query("lang"), Format: c.Query("format"),
+		Source: c.Query("source"), Version: c.Query("version")}
 	if q.Format == "" && strings.Contains(c.GetHeader("Accept"), "text/csv") {
 		q.Format = "csv"
 	}
 	return q
 }
 
-// opStats builds the organization's suppressed statistics table q asks for. Only advocates and coordinators
-// may; every request goes to the access log, as stats.export when it is a download.
-func (s *Server) opStats(c *gin.Context, q statsQuery) (statsRequest, error) {
-	me := userOf(c)
-	if _, err := s.can(c, "stats", "read", me.Org); err != nil {
-		return statsRequest{}, err
+// statsPermit is what the caller may see of her organization's statistics, decided
+// once per request.
+type statsPermit struct {
+	Org string
+	// Live: she may read the cases, so she sees exact live numbers, older release
+	// versions, and why a released number is hidden.
+	Live bool
+}
+
+// permitStats authorizes a statistics request: the role must read statistics (403,
+// logged as denied, otherwise); the policy also says whether it sees live numbers.
+func (s *Server) permitStats(c *gin.Context) (statsPermit, error) {
+	org := userOf(c).Org
+	sub, err := s.can(c, "stats", "read", org)
+	if err != nil {
+		return statsPermit{}, err
+	}
+	live, err := s.Authz.Can(sub, "stats", "live", org)
+	if err != nil {
+		return statsPermit{}, fmt.Errorf("authorize stats live: %w", err)
+	}
+	return statsPermit{Org: org, Live: live}, nil
+}
+
+// statsAnswer is a statistics table ready to render.
+type statsAnswer struct {
+	Report *stats.Report
+	Format string // "", "json", "csv" or "xlsx"
+	// Family is, for the workbook of one release, every table of its family.
+	Family []*stats.Report
+}
+
+// opStats builds the table q asks for: live for those who may read the cases (unless
+// they ask for source=release), from the releases for everyone else. Every request
+// goes to the access log once, as stats.export when it is a download.
+func (s *Server) opStats(c *gin.Context, q statsQuery) (statsAnswer, error) {
+	p, err := s.permitStats(c)
+	if err != nil {
+		return statsAnswer{}, err
 	}
 	e := &validation.Error{}
-	dims, derr := stats.ParseDims(q.By)
-	merge(e, derr)
-	lang := orDefault(q.Lang, orDefault(me.Lang, "es"))
-	if lang != "es" && lang != "en" {
-		e.Add("lang", "es or en")
-	}
+	lang := s.statsLang(c, q.Lang, e)
 	format := q.Format
 	switch format {
 	case "", "json", "csv", "xlsx":
 	default:
 		e.Add("format", "json, csv or xlsx")
 	}
-	p, perr := stats.ParsePeriod(q.Quarter, q.From, q.To, s.Now())
-	merge(e, perr)
-	if err := e.Err(); err != nil {
-		return statsRequest{}, err
+	source := q.Source
+	switch source {
+	case "":
+		source = "release"
+		if p.Live {
+			source = "live"
+		}
+	case "live", "release":
+	default:
+		e.Add("source", "live or release")
+	}
+	if !p.Live && (source == "live" || q.Version != "") {
+		// Exact numbers and superseded versions are for those who may read the cases.
+		_ = s.record(c, "stats.live", "", "denied", "")
+		return statsAnswer{}, errForbidden
 	}
 	ctx := c.Request.Context()
-	org, err := s.Accounts.Org(ctx, me.Org)
-	if err != nil {
-		return statsRequest{}, err
+	var ans statsAnswer
+	var detail string
+	if source == "live" {
+		if q.Version != "" {
+			e.Add("version", "only with source=release")
+		}
+		dims, derr := stats.ParseDims(q.By)
+		merge(e, derr)
+		per, perr := stats.ParsePeriod(q.Quarter, q.From, q.To, s.Now())
+		merge(e, perr)
+		if err := e.Err(); err != nil {
+			return statsAnswer{}, err
+		}
+		r, err := s.liveReport(c, p.Org, per, dims, lang)
+		if err != nil {
+			return statsAnswer{}, err
+		}
+		ans, detail = statsAnswer{Report: r}, "live "+per.Label()+" by="+strings.Join(dims, ",")
+	} else {
+		ask := parseReleaseAsk(q, e)
+		if err := e.Err(); err != nil {
+			return statsAnswer{}, err
+		}
+		if ans, detail, err = s.releaseAnswer(ctx, p, ask, lang, format == "xlsx"); err != nil {
+			return statsAnswer{}, err
+		}
 	}
-	k := org.Threshold
-	if k < stats.MinK {
-		k = stats.DefaultK
+	ans.Format = format
+	if err := s.recordStats(c, format, detail); err != nil {
+		return statsAnswer{}, err
 	}
-	facts, err := s.factsOf(c, me.Org, p)
-	if err != nil {
-		return statsRequest{}, err
-	}
-	r, err := stats.Build(me.Org, p, facts, dims, s.Cases.Vocabulary(), k, lang)
-	if err != nil {
-		return statsRequest{}, err
-	}
-	action, shown := "stats.read", orDefault(format, "json")
+	return ans, nil
+}
+
+// recordStats writes the one access-log entry of a statistics request: what was shown
+// (period, version, grouping) and how, never a number.
+func (s *Server) recordStats(c *gin.Context, format, detail string) error {
+	action := "stats.read"
 	if format == "csv" || format == "xlsx" {
 		action = "stats.export"
-	} else if q.Page {
-		shown = "page"
 	}
-	if err := s.record(c, action, "", "ok", p.Label()+" by="+strings.Join(dims, ",")+" "+shown); err != nil {
-		return statsRequest{}, err
+	return s.record(c, action, "", "ok", detail+" "+orDefault(format, "json"))
+}
+
+// statsLang is the language of the labels: the one asked for, else the account's,
+// else Spanish.
+func (s *Server) statsLang(c *gin.Context, asked string, e *validation.Error) string {
+	lang := orDefault(asked, orDefault(userOf(c).Lang, "es"))
+	if lang != "es" && lang != "en" {
+		e.Add("lang", "es or en")
 	}
-	return statsRequest{Report: r, Format: format}, nil
+	return lang
+}
+
+// thresholdOf is the organization's disclosure threshold k.
+func (s *Server) thresholdOf(ctx context.Context, org string) (int, error) {
+	o, err := s.Accounts.Org(ctx, org)
+	if err != nil {
+		return 0, err
+	}
+	if o.Threshold < stats.MinK {
+		return stats.DefaultK, nil
+	}
+	return o.Threshold, nil
+}
+
+// liveReport counts the organization's live facts of p exactly, grouped by dims.
+func (s *Server) liveReport(c *gin.Context, org string, p stats.Period, dims []string, lang string) (*stats.Report, error) {
+	facts, err := s.factsOf(c, org, p)
+	if err != nil {
+		return nil, err
+	}
+	return stats.Live(org, p, facts, dims, s.Cases.Vocabulary(), lang)
 }
 
 // showStats answers the statistics table as JSON, CSV (format=csv or Accept:
 // text/csv) or XLSX (format=xlsx).
 func (s *Server) showStats(c *gin.Context) error {
-	req, err := s.opStats(c, statsQueryOf(c))
+	ans, err := s.opStats(c, statsQueryOf(c))
 	if err != nil {
 		return err
 	}
-	switch req.Format {
+	switch ans.Format {
 	case "csv", "xlsx":
-		return s.writeStatsFile(c, req)
+		return s.writeStatsFile(c, ans)
 	}
-	c.JSON(http.StatusOK, req.Report)
+	c.JSON(http.StatusOK, ans.Report)
 	return nil
 }
 
-// writeStatsFile answers the table as a CSV or XLSX download.
-func (s *Server) writeStatsFile(c *gin.Context, req statsRequest) error {
+// writeStatsFile answers the table as a CSV or XLSX download; the workbook of a
+// release holds every table of its family.
+func (s *Server) writeStatsFile(c *gin.Context, ans statsAnswer) error {
 	var buf bytes.Buffer
-	name := "registro-" + req.Report.Org + "-" + req.Report.Period.From + "_" + req.Report.Period.To + "." + req.Format
+	r := ans.Report
+	name := "registro-" + r.Org + "-" + r.Period.From + "_" + r.Period.To
+	if r.Release != nil {
+		name = "registro-" + r.Org + "-" + r.Release.Period + "-v" + strconv.Itoa(r.Release.Version)
+	}
+	if r.Internal {
+		name += "-uso-interno"
+	}
 	ctype := "text/csv; charset=utf-8"
-	if req.Format == "xlsx" {
+	var err error
+	switch {
+	case ans.Format == "csv":
+		err = r.WriteCSV(&buf)
+	case ans.Family != nil:
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		if err := req.Report.WriteXLSX(&buf); err != nil {
-			return err
-		}
-	} else if err := req.Report.WriteCSV(&buf); err != nil {
+		err = stats.WriteReleaseXLSX(&buf, r.Lang, ans.Family)
+	default:
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		err = r.WriteXLSX(&buf)
+	}
+	if err != nil {
 		return err
 	}
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("Content-Disposition", `attachment; filename="`+name+"."+ans.Format+`"`)
 	c.Data(http.StatusOK, ctype, buf.Bytes())
 	return nil
 }

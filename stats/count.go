@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -141,6 +142,13 @@ func presentValues(facts []cases.Fact, dim string, v *vocabulary.Vocabulary) []s
 			seen[val] = true
 		}
 	}
+	return orderValues(dim, seen, v)
+}
+
+// orderValues puts the values in seen in display order: vocabulary order, then time
+// values and codes no longer in the vocabulary by code, unknown last.
+func orderValues(dim string, seen map[string]bool, v *vocabulary.Vocabulary) []string {
+	seen = maps.Clone(seen)
 	var out []string
 	if list := Dimensions[dim]; list != "" {
 		for _, term := range v.Terms(list) {
@@ -150,7 +158,6 @@ func presentValues(facts []cases.Fact, dim string, v *vocabulary.Vocabulary) []s
 			}
 		}
 	}
-	// Time values, and codes no longer in the vocabulary, sort by code; unknown last.
 	rest := make([]string, 0, len(seen))
 	for val := range seen {
 		if val != Unknown {

@@ -51,7 +51,7 @@ func TestCount(t *testing.T) {
 		{"GrandTotal", []int{Total, Total}, Counts{Incidents: 4, Survivors: 3}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := tab.Get(tt.pos)
+			got := tab.Get(tt.pos)
 			if got != tt.want {
 				t.Fatalf("counts = %+v, want %+v", got, tt.want)
 			}

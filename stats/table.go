@@ -1,7 +1,8 @@
-// Package stats holds the statistics tables Registro publishes and the disclosure
-// control that makes them safe: no published number may let anyone single out a
-// person. It is pure computation: callers count cases and fill a Table, then call
-// Suppress before anything leaves the server.
+// Package stats holds the statistics tables Registro shows and the disclosure
+// control that makes the published ones safe: no number an advocate can obtain, in
+// any table, period or version, may let anyone single out a person. Coordinators see
+// exact live tables (Live); everyone else sees releases (BuildRelease, Release.Table).
+// It is pure computation: callers read the facts and store the releases.
 package stats
 
 import (
@@ -12,7 +13,7 @@ import (
 // Total is the index that stands for "all values of this dimension" in a position.
 const Total = -1
 
-// Reasons a position is suppressed, as reported in Status.Reason.
+// Reasons a position of a release is hidden.
 const (
 	ReasonPrimary       = "primary"       // the position itself counts 1 to k−1 survivors
 	ReasonComplementary = "complementary" // hidden so that another hidden value cannot be worked out
@@ -33,12 +34,6 @@ type Counts struct {
 	Survivors int `json:"survivors"` // distinct pseudonyms
 }
 
-// Status says whether a position may be published.
-type Status struct {
-	Suppressed bool   `json:"suppressed"`
-	Reason     string `json:"reason,omitempty"` // ReasonPrimary or ReasonComplementary
-}
-
 // Table holds the counts of every combination of dimension values (the cells) and
 // every total over one or more dimensions, up to the grand total.
 //
@@ -49,7 +44,6 @@ type Table struct {
 	dims    []Dimension
 	strides []int // in storage coordinates: index+1, so that Total is 0
 	counts  []Counts
-	status  []Status
 }
 
 // NewTable returns a table over dims (at most a handful; 0 dims is a grand total
@@ -64,7 +58,6 @@ func NewTable(dims []Dimension) *Table {
 		size *= len(dims[d].Values) + 1
 	}
 	t.counts = make([]Counts, size)
-	t.status = make([]Status, size)
 	return t
 }
 
@@ -83,15 +76,9 @@ func (t *Table) Set(pos []int, c Counts) {
 	t.counts[t.index(pos)] = c
 }
 
-// Get returns what may be published at pos: the counts and an unsuppressed status,
-// or zero counts and the reason they are withheld. It panics if pos is not a
-// position of t.
-func (t *Table) Get(pos []int) (Counts, Status) {
-	i := t.index(pos)
-	if t.status[i].Suppressed {
-		return Counts{}, t.status[i]
-	}
-	return t.counts[i], t.status[i]
+// Get returns the counts at pos. It panics if pos is not a position of t.
+func (t *Table) Get(pos []int) Counts {
+	return t.counts[t.index(pos)]
 }
 
 // index maps a position to its place in counts and status.

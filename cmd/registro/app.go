@@ -12,6 +12,7 @@ import (
 	"registro/cases"
 	"registro/database"
 	"registro/keyring"
+	"registro/stats/releases"
 	"registro/vocabulary"
 )
 
@@ -24,6 +25,7 @@ type app struct {
 	accounts *accounts.Store
 	authz    *authz.Authorizer
 	audit    *audit.Log
+	releases *releases.Store
 	orgKeys  *keyring.OrgKeys
 }
 
@@ -53,15 +55,18 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		return nil, err
 	}
 	orgKeys := keyring.NewOrgKeys(db.Database, ring)
+	cs := cases.NewStore(db, vocab, ring, orgKeys)
 	a := &app{
 		cfg: cfg, log: log, db: db, authz: az, orgKeys: orgKeys,
-		cases: cases.NewStore(db, vocab, ring, orgKeys),
+		cases: cs,
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
 		}),
-		audit: audit.NewLog(db.Database, nil),
+		audit:    audit.NewLog(db.Database, nil),
+		releases: releases.NewStore(db, cs),
 	}
-	for _, ensure := range []func(context.Context) error{a.cases.EnsureIndexes, a.accounts.EnsureIndexes, a.audit.EnsureIndexes} {
+	for _, ensure := range []func(context.Context) error{a.cases.EnsureIndexes, a.accounts.EnsureIndexes,
+		a.audit.EnsureIndexes, a.releases.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			_ = db.Close(context.Background())
 			return nil, err

@@ -29,6 +29,9 @@ type config struct {
 	SessionLifetime   time.Duration
 	LoginLimit        int
 	TrustedProxies    []string
+	// ReleaseDelay is how long after a period closes it waits for the coordinator
+	// before its statistics release is published automatically.
+	ReleaseDelay time.Duration
 }
 
 // loadConfig reads the environment through getenv, applying defaults. It returns every
@@ -62,6 +65,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.LoginLimit, err = strconv.Atoi(orDefault(getenv("REGISTRO_LOGIN_LIMIT"), "10")); err != nil || c.LoginLimit < 1 {
 		problems = append(problems, "REGISTRO_LOGIN_LIMIT: sign-in attempts per client address per minute, at least 1")
 	}
+	if c.ReleaseDelay, err = parseDelay(orDefault(getenv("REGISTRO_RELEASE_DELAY"), "15")); err != nil {
+		problems = append(problems, "REGISTRO_RELEASE_DELAY: a number of days (15) or a duration (360h), not negative")
+	}
 	for _, p := range strings.Split(getenv("REGISTRO_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
@@ -78,6 +84,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, errors.New("configuration: " + strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// parseDelay reads a number of whole days ("15") or a Go duration ("360h").
+func parseDelay(s string) (time.Duration, error) {
+	if days, err := strconv.Atoi(s); err == nil {
+		if days < 0 {
+			return 0, errors.New("negative")
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, errors.New("not a duration")
+	}
+	return d, nil
 }
 
 func (c config) validate() error {
@@ -109,6 +130,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
 		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("release_delay", c.ReleaseDelay.String()),
 	)
 }
 

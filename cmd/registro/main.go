@@ -38,12 +38,14 @@ Usage:
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
   registro check                       check that the statistical facts agree with the cases
   registro stats -org ORG [-quarter Q | -from M -to M] [-by DIMS] [-lang es|en] [-format csv|json]
-                                       print the organization's suppressed statistics
+                                       print the organization's exact statistics (internal use: do not publish)
+  registro stats publish -org ORG -period 2026-Q2
+                                       publish the statistics release of a closed quarter or year
   registro version                     print the version
   registro help                        print this help
 
 Configuration comes from the environment; see README.md (REGISTRO_ADDR, REGISTRO_DATA_DIR,
-MONGODB_URI, REGISTRO_DB, REGISTRO_KEY_FILE, REGISTRO_LOG_LEVEL, ...).
+MONGODB_URI, REGISTRO_DB, REGISTRO_KEY_FILE, REGISTRO_LOG_LEVEL, REGISTRO_RELEASE_DELAY, ...).
 `
 
 // run is the whole program, with its dependencies passed in so tests can run it.

@@ -155,6 +155,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := testEnv(dir)
+	// The case below is of a quarter long over: the automatic publisher (tested on its
+	// own in TestPublishDue) must not race the shell's publication.
+	env["REGISTRO_RELEASE_DELAY"] = "36500"
 	p := start(t, env)
 
 	admin := p.login(t, "admin", "first-admin-password")
@@ -203,7 +206,8 @@ func TestEndToEnd(t *testing.T) {
 		{[]string{"keys", "rotate"}, "Rewrapped 1 case keys and 1 organization keys"},
 		{[]string{"reindex"}, "0 list documents fixed"},
 		{[]string{"audit", "verify"}, "LIM: ok"},
-		{[]string{"stats", "-org", "LIM", "-quarter", "2026-Q2", "-by", "perpetrator", "-lang", "en"}, "Period 2026-Q2"},
+		{[]string{"stats", "-org", "LIM", "-quarter", "2026-Q2", "-by", "perpetrator", "-lang", "en"}, "INTERNAL USE: DO NOT PUBLISH"},
+		{[]string{"stats", "publish", "-org", "LIM", "-period", "2026-Q2"}, "Published Q2 2026 (April–June) of LIM, version 1"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), cmd.args, getenv, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), cmd.want) {
@@ -221,6 +225,15 @@ func TestEndToEnd(t *testing.T) {
 	code, out = p.call(t, "GET", "/api/v1/cases", rosa, nil)
 	if list, _ := out["cases"].([]any); code != http.StatusOK || len(list) != 1 {
 		t.Fatalf("list after restart: %d %v", code, out)
+	}
+	// The release published from the shell is the one the server serves.
+	code, out = p.call(t, "GET", "/api/v1/stats/releases", rosa, nil)
+	if list, _ := out["releases"].([]any); code != http.StatusOK || len(list) != 1 || list[0].(map[string]any)["published_by"] != "cli" {
+		t.Fatalf("releases after restart: %d %v", code, out)
+	}
+	code, out = p.call(t, "GET", "/api/v1/stats?source=release&quarter=2026-Q2", rosa, nil)
+	if code != http.StatusOK || out["release"] == nil {
+		t.Fatalf("the released quarter: %d %v", code, out)
 	}
 	if strings.Contains(p.out.String(), "first-admin-password") || strings.Contains(p.out.String(), "condones") {
 		t.Fatal("the log holds a password or a narrative")
@@ -253,6 +266,10 @@ func TestConfig(t *testing.T) {
 		{"ErrURI", map[string]string{"MONGODB_URI": "http://x"}, "MONGODB_URI"},
 		{"ErrAddr", map[string]string{"REGISTRO_ADDR": "8080"}, "REGISTRO_ADDR"},
 		{"ErrIdle", map[string]string{"REGISTRO_SESSION_IDLE": "soon"}, "REGISTRO_SESSION_IDLE"},
+		{"OKReleaseDelayDays", map[string]string{"REGISTRO_RELEASE_DELAY": "30"}, ""},
+		{"OKReleaseDelayDuration", map[string]string{"REGISTRO_RELEASE_DELAY": "360h"}, ""},
+		{"ErrReleaseDelay", map[string]string{"REGISTRO_RELEASE_DELAY": "two weeks"}, "REGISTRO_RELEASE_DELAY"},
+		{"ErrReleaseDelayNegative", map[string]string{"REGISTRO_RELEASE_DELAY": "-1"}, "REGISTRO_RELEASE_DELAY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,6 +278,12 @@ func TestConfig(t *testing.T) {
 				t.Fatalf("err = %v, want mention of %q", err, tt.want)
 			}
 		})
+	}
+	for env, want := range map[string]time.Duration{"": 15 * 24 * time.Hour, "7": 7 * 24 * time.Hour, "36h": 36 * time.Hour} {
+		c, err := loadConfig(func(k string) string { return map[string]string{"REGISTRO_RELEASE_DELAY": env}[k] })
+		if err != nil || c.ReleaseDelay != want {
+			t.Errorf("REGISTRO_RELEASE_DELAY=%q: %v, %v; want %v", env, c.ReleaseDelay, err, want)
+		}
 	}
 	c, _ := loadConfig(func(k string) string {
 		return map[string]string{"MONGODB_URI": "mongodb://u:secretpw@h:27017", "REGISTRO_KEK": "k1:AAAA"}[k]

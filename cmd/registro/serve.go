@@ -40,7 +40,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	handler, err := server.New(server.Deps{
 		Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
-		SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
+		Releases: a.releases, SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -62,6 +62,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	go a.maintain(jobs, 10*time.Minute)
+	// Automatic releases stop with the server's context, and the store is closed only
+	// once the publisher has returned.
+	pubCtx, stopPublishing := context.WithCancel(ctx)
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		a.publishReleases(pubCtx, time.Hour, a.cfg.ReleaseDelay)
+	}()
+	defer func() { stopPublishing(); <-published }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

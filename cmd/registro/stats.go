@@ -3,18 +3,27 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"registro/audit"
 	"registro/stats"
 )
 
-// statsCommand prints an organization's suppressed statistics table, the same one the
-// API serves, for admins at the server's shell.
+const statsUsage = "usage: registro stats -org ORG [-quarter 2026-Q2 | -from 2026-01 -to 2026-06] [-by perpetrator,district] [-lang es|en] [-format csv|json]\n" +
+	"       registro stats publish -org ORG -period 2026-Q2"
+
+// statsCommand prints an organization's exact live statistics table, for admins at
+// the server's shell, marked for internal use as the coordinator's view is; or, with
+// "publish", publishes the release of a closed period.
 func statsCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "publish" {
+		return publishCommand(ctx, args[1:], getenv, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	org := fs.String("org", "", "organization code (required)")
@@ -28,7 +37,7 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	if *org == "" || (*format != "csv" && *format != "json") || (*lang != "es" && *lang != "en") {
-		return fmt.Errorf("usage: registro stats -org ORG [-quarter 2026-Q2 | -from 2026-01 -to 2026-06] [-by perpetrator,district] [-lang es|en] [-format csv|json]")
+		return errors.New(statsUsage)
 	}
 	p, err := stats.ParsePeriod(*quarter, *from, *to, time.Now().UTC())
 	if err != nil {
@@ -47,15 +56,11 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("organization %s: %w", *org, err)
 	}
-	k := o.Threshold
-	if k < stats.MinK {
-		k = stats.DefaultK
-	}
 	facts, err := a.cases.Facts(ctx, o.Code, p.FactsPeriods())
 	if err != nil {
 		return err
 	}
-	r, err := stats.Build(o.Code, p, facts, dims, a.cases.Vocabulary(), k, *lang)
+	r, err := stats.Live(o.Code, p, facts, dims, a.cases.Vocabulary(), *lang)
 	if err != nil {
 		return err
 	}
@@ -65,4 +70,46 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 		return enc.Encode(r)
 	}
 	return r.WriteCSV(stdout)
+}
+
+// publishCommand publishes the next version of an organization's release of a closed
+// period, as the coordinator's "Publicar" does, and records it in the access log.
+func publishCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stats publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	org := fs.String("org", "", "organization code (required)")
+	period := fs.String("period", "", "a closed quarter (2026-Q2) or year (2026)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *org == "" || *period == "" || fs.NArg() > 0 {
+		return errors.New(statsUsage)
+	}
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.accounts.Org(ctx, strings.ToUpper(*org))
+	if err != nil {
+		return fmt.Errorf("organization %s: %w", *org, err)
+	}
+	rel, err := a.releases.Publish(ctx, o.Code, thresholdOf(o), *period, "cli")
+	if err != nil {
+		return fmt.Errorf("publish %s %s: %w", o.Code, *period, err)
+	}
+	detail := fmt.Sprintf("%s v%d published from the command line", rel.Period, rel.Version)
+	if _, err := a.audit.Append(ctx, audit.Entry{Org: o.Code, ActorName: "cli", Action: "stats.publish",
+		Object: rel.Period, Outcome: "ok", Detail: detail}); err != nil {
+		return err
+	}
+	hidden := 0
+	for _, p := range rel.Positions {
+		if p.Hidden {
+			hidden++
+		}
+	}
+	fmt.Fprintf(stdout, "Published %s of %s, version %d (%d survivors changed, %d numbers hidden).\n",
+		stats.PeriodLabel(rel.Period, "en"), o.Code, rel.Version, rel.Changed, hidden)
+	return nil
 }

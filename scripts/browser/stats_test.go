@@ -13,9 +13,10 @@ import (
 )
 
 // seedCases records more incidents for rosa through the API, each with another
-// survivor, so that the statistics pass the threshold of five survivors per cell and
-// the charts have bars rather than only suppressed cells.
-func (s *story) seedCases(t *testing.T, n int) {
+// survivor, in the quarter before this one (which has ended, so it can be published),
+// so that the release passes the threshold of five survivors per cell and the charts
+// have bars rather than only hidden values. It returns that quarter.
+func (s *story) seedCases(t *testing.T, n int) string {
 	t.Helper()
 	call := func(path, token string, body any) map[string]any {
 		b, _ := json.Marshal(body)
@@ -37,12 +38,15 @@ func (s *story) seedCases(t *testing.T, n int) {
 		return out
 	}
 	token, _ := call("/api/v1/login", "", map[string]string{"username": "rosa", "password": s.passwords["rosa"]})["token"].(string)
-	today := time.Now().In(time.FixedZone("PET", -5*3600)).Format("2006-01-02")
+	now := time.Now().In(time.FixedZone("PET", -5*3600))
+	m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0)
+	quarter := fmt.Sprintf("%d-Q%d", m.Year(), (int(m.Month())-1)/3+1)
+	day := time.Date(m.Year(), time.Month((int(m.Month())-1)/3*3+2), 15, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 	mothers, fathers := []string{"AN", "LU", "CA", "RO", "EL", "JU", "SO"}, []string{"PE", "MI", "JO", "RA", "CE", "AL", "VI"}
 	for i := range n {
 		call("/api/v1/cases", token, map[string]any{
 			"uic":          fmt.Sprintf("%s%s%02d%02d", mothers[i%7], fathers[i%7], 10+i, 80+i),
-			"incident":     map[string]string{"date": today, "date_precision": "day", "district": "150110", "place": "street"},
+			"incident":     map[string]string{"date": day, "date_precision": "day", "district": "150110", "place": "street"},
 			"perpetrators": []string{"serenazgo", "police"},
 			"violations":   []string{"physical", "confiscation"},
 			"consent":      map[string]bool{"record": true, "statistics": true, "legal_sharing": false},
@@ -50,6 +54,7 @@ func (s *story) seedCases(t *testing.T, n int) {
 			"response":     map[string]any{"reported_to": []string{"none"}, "referrals": []string{"legal"}, "status": "open"},
 		})
 	}
+	return quarter
 }
 
 // csvAnswer is the CSV download as the page's own session fetches it.
@@ -59,11 +64,26 @@ type csvAnswer struct {
 	Body   string `json:"body"`
 }
 
-// (g) The advocate reads the charts and downloads the table as CSV.
+// (g) The coordinator publishes last quarter's statistics with "Publicar"; the
+// advocate reads the release's charts and downloads its table as CSV.
 func advocateReadsStatistics(t *testing.T, s *story) {
 	tb := s.tab
-	s.needs(t, s.passwords["incidencia"] != "" && s.passwords["rosa"] != "", "the advocate's and rosa's accounts")
-	s.seedCases(t, 5)
+	s.needs(t, s.passwords["incidencia"] != "" && s.passwords["rosa"] != "" && s.passwords["coord"] != "",
+		"the advocate's, the coordinator's and rosa's accounts")
+	quarter := s.seedCases(t, 6)
+
+	s.signIn(t, "coord")
+	tb.open(t, "/stats", 200)
+	if !tb.exists(t, "#internal-banner") {
+		t.Error("the coordinator's live numbers lack the #internal-banner")
+	}
+	tb.fillIn(t, "form#publish", "period", quarter)
+	tb.follow(t, "publish "+quarter, chromedp.Click(chromedp.CSS(`form#publish button[type=submit]`)), 200)
+	if !tb.exists(t, `tr[data-release="`+quarter+`-v1"]`) {
+		t.Fatalf("after Publicar, the releases do not list %s: %s", quarter, tb.summary(t))
+	}
+	s.signOut(t)
+
 	s.signIn(t, "incidencia")
 	tb.open(t, "/stats", 200)
 	tb.do(t, "wait for a chart", chromedp.WaitVisible(chromedp.CSS("svg.chart")))
@@ -71,6 +91,12 @@ func advocateReadsStatistics(t *testing.T, s *story) {
 		if !tb.exists(t, "svg.chart#"+id) {
 			t.Errorf("the statistics page has no svg.chart#%s", id)
 		}
+	}
+	if tb.exists(t, "#internal-banner") {
+		t.Error("the advocate's page carries the internal-use banner")
+	}
+	if !tb.exists(t, "table#chosen-table") {
+		t.Error("the statistics page shows no table#chosen-table")
 	}
 	// The perpetrator chart names Serenazgo, counted six times: above the threshold.
 	if words := eval[string](t, tb, `(function (c) { return c ? (c.parentElement || c).textContent : ""; })(document.querySelector("#chart-perpetrator"))`); !strings.Contains(words, "Serenazgo") {
