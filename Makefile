@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/registro
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test test-browser screenshots lint bench clean
+.PHONY: build run test check test-browser screenshots lint bench clean
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/registro
@@ -20,6 +20,11 @@ lint:
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The fast tier for one's own loop: the same tests in short mode, without the race
+# detector (the randomized attacker runs fewer organizations).
+check: lint
+	$(GO) test -short -count=1 -timeout 10m ./...
 
 # The pages in headless Chromium at phone size; fails rather than skips without it.
 test-browser:

@@ -210,11 +210,22 @@ func Changes(old, new []cases.Fact) int {
 	return len(subjects)
 }
 
+// sameFact reports whether two facts count the same in every table: the same
+// pseudonym and, along every dimension, the same set of values (order, repeats and a
+// blank against "unknown" make no difference to a table).
 func sameFact(a, b cases.Fact) bool {
-	return a.Subject == b.Subject && slices.Equal(a.Perpetrators, b.Perpetrators) &&
-		slices.Equal(a.Violations, b.Violations) && a.District == b.District && a.Place == b.Place &&
-		a.AgeBand == b.AgeBand && a.Gender == b.Gender && a.Nationality == b.Nationality &&
-		a.WorkSetting == b.WorkSetting && a.Month == b.Month && a.Year == b.Year
+	if a.Subject != b.Subject || a.Year != b.Year {
+		return false
+	}
+	for _, d := range DimOrder {
+		va, vb := dedupe(valuesOf(a, d)), dedupe(valuesOf(b, d))
+		slices.Sort(va)
+		slices.Sort(vb)
+		if !slices.Equal(va, vb) {
+			return false
+		}
+	}
+	return true
 }
 
 // YearOnly returns the facts known only to the year.
