@@ -46,6 +46,15 @@ type Org struct {
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
 }
 
+// K is the organization's disclosure threshold k: its own, or the default for an
+// organization stored before it had one.
+func (o Org) K() int {
+	if o.Threshold < minThreshold {
+		return defaultThreshold
+	}
+	return o.Threshold
+}
+
 // User is an account. Its password hash is stored with it (userDoc) and its failed
 // sign-ins beside it (failureSlot), but neither is part of this type, so no encoder
 // can leak them.

@@ -55,7 +55,7 @@ type releaseShown struct {
 
 // releaseRow is one release version in the coordinator's list.
 type releaseRow struct {
-	releases.Summary
+	releaseSummary
 	Href string
 }
 
@@ -173,9 +173,8 @@ func (s *Server) statsChoices(c *gin.Context, v *view, p statsPermit, data *stat
 		return nil
 	}
 	for _, r := range list {
-		r.Label = stats.PeriodLabel(r.Period, v.Lang)
 		q := url.Values{"source": {"release"}, "period": {r.Period}, "version": {strconv.Itoa(r.Version)}}
-		data.Versions = append(data.Versions, releaseRow{Summary: r, Href: "/stats?" + q.Encode()})
+		data.Versions = append(data.Versions, releaseRow{releaseSummary: summaryOf(r, v.Lang), Href: "/stats?" + q.Encode()})
 	}
 	now := s.Now()
 	for y := now.Year(); y >= now.Year()-2; y-- {
@@ -243,10 +242,8 @@ func (s *Server) showReleaseStats(c *gin.Context, v *view, p statsPermit, data *
 	dims, err := stats.ParseFamilyBy(v.Val("table"))
 	merge(e, err)
 	version := 0
-	if vs := v.Val("version"); vs != "" && p.Live {
-		if version, err = strconv.Atoi(vs); err != nil || version < 1 {
-			e.Add("version", "a version number, 1 or more")
-		}
+	if p.Live {
+		version = parseVersion(v.Val("version"), e)
 	}
 	if err := e.Err(); err != nil {
 		return 0, err

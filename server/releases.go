@@ -15,24 +15,29 @@ type publishInput struct {
 	Period string `json:"period"` // "2026-Q2" or "2026"
 }
 
-// releaseView is a release version as the API answers it: its summary, the
+// releaseSummary is a release version as the API lists it, its period named in the
+// reader's language.
+type releaseSummary struct {
+	releases.Summary
+	Label string `json:"label"`
+}
+
+func summaryOf(r releases.Summary, lang string) releaseSummary {
+	return releaseSummary{Summary: r, Label: stats.PeriodLabel(r.Period, lang)}
+}
+
+// releaseView is a new release version as the API answers it: its summary, the
 // threshold it protects, and how many of its family's positions are hidden.
 type releaseView struct {
-	releases.Summary
+	releaseSummary
 	Threshold int `json:"threshold"`
 	Hidden    int `json:"hidden_positions"`
 }
 
 func releaseViewOf(rel *stats.Release, lang string) releaseView {
-	v := releaseView{Summary: releases.Summary{Period: rel.Period, Label: stats.PeriodLabel(rel.Period, lang),
-		Version: rel.Version, Published: rel.Created, By: rel.CreatedBy, Changed: rel.Changed, Latest: true},
-		Threshold: rel.K}
-	for _, p := range rel.Positions {
-		if p.Hidden {
-			v.Hidden++
-		}
-	}
-	return v
+	sum := releases.Summary{Period: rel.Period, Version: rel.Version, Published: rel.Created,
+		By: rel.CreatedBy, Changed: rel.Changed, Latest: true}
+	return releaseView{releaseSummary: summaryOf(sum, lang), Threshold: rel.K, Hidden: rel.Hidden()}
 }
 
 // opPublish publishes the next version of the release of period for the caller's
@@ -58,8 +63,7 @@ func (s *Server) opPublish(c *gin.Context, period string) (*stats.Release, error
 		_ = s.record(c, "stats.publish", object, outcomeOf(err), fmt.Sprintf("%d %s", code, body.Code))
 		return nil, err
 	}
-	hidden := releaseViewOf(rel, "es").Hidden
-	detail := fmt.Sprintf("%s v%d: %d survivors changed, %d positions hidden", rel.Period, rel.Version, rel.Changed, hidden)
+	detail := fmt.Sprintf("%s v%d: %d survivors changed, %d positions hidden", rel.Period, rel.Version, rel.Changed, rel.Hidden())
 	if err := s.record(c, "stats.publish", rel.Period, "ok", detail); err != nil {
 		return nil, err
 	}
@@ -104,10 +108,11 @@ func (s *Server) listReleases(c *gin.Context) error {
 		return err
 	}
 	lang := s.apiLang(c)
-	for i := range list {
-		list[i].Label = stats.PeriodLabel(list[i].Period, lang)
+	out := make([]releaseSummary, len(list))
+	for i, r := range list {
+		out[i] = summaryOf(r, lang)
 	}
-	c.JSON(http.StatusOK, gin.H{"releases": list})
+	c.JSON(http.StatusOK, gin.H{"releases": out})
 	return nil
 }
 

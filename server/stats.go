@@ -99,9 +99,11 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (statsAnswer, error) {
 		e.Add("source", "live or release")
 	}
 	if !p.Live && (source == "live" || q.Version != "") {
-		// Exact numbers and superseded versions are for those who may read the cases.
-		_ = s.record(c, "stats.live", "", "denied", "")
-		return statsAnswer{}, errForbidden
+		// Exact numbers and superseded versions are for those who may read the
+		// cases: the policy refuses, and the refusal is logged, as for any action.
+		if _, err := s.can(c, "stats", "live", p.Org); err != nil {
+			return statsAnswer{}, err
+		}
 	}
 	ctx := c.Request.Context()
 	var ans statsAnswer
@@ -164,10 +166,7 @@ func (s *Server) thresholdOf(ctx context.Context, org string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if o.Threshold < stats.MinK {
-		return stats.DefaultK, nil
-	}
-	return o.Threshold, nil
+	return o.K(), nil
 }
 
 // liveReport counts the organization's live facts of p exactly, grouped by dims.

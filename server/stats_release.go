@@ -29,14 +29,7 @@ const wholeQuarters = "whole quarters only: one quarter (2026-Q2), one calendar 
 // problems: no other ranges exist than a quarter, a calendar year, or a row of whole
 // quarters grouped by quarter (a trend); by must name a table of the family.
 func parseReleaseAsk(q statsQuery, e *validation.Error) releaseAsk {
-	var ask releaseAsk
-	if q.Version != "" {
-		n, err := strconv.Atoi(q.Version)
-		if err != nil || n < 1 {
-			e.Add("version", "a version number, 1 or more")
-		}
-		ask.Version = n
-	}
+	ask := releaseAsk{Version: parseVersion(q.Version, e)}
 	if q.Quarter == "" && q.From == "" && q.To == "" {
 		dims, err := stats.ParseFamilyBy(q.By)
 		merge(e, err)
@@ -74,6 +67,20 @@ func parseReleaseAsk(q statsQuery, e *validation.Error) releaseAsk {
 	}
 	ask.Dims = []string{"quarter"}
 	return ask
+}
+
+// parseVersion reads a release version, 0 (the latest) when none is given, into e's
+// problems.
+func parseVersion(s string, e *validation.Error) int {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		e.Add("version", "a version number, 1 or more")
+		return 0
+	}
+	return n
 }
 
 // periodField names the parameter a period problem is about.
@@ -145,12 +152,9 @@ func (s *Server) familyOf(rel *stats.Release, lang string, reasons bool) ([]*sta
 	return out, nil
 }
 
-// trendReport is a row of quarter releases as one table by quarter: each quarter's
-// grand total from the latest version of its own release. The total of the range is
-// hidden: no release published it, and it would be a new number to protect. It
+// trendReport is a row of quarter releases as one table by quarter (stats.Trend). It
 // returns releases.ErrNotReleased when a quarter has no release.
 func (s *Server) trendReport(ctx context.Context, org string, quarters []string, lang string, reasons bool) (*stats.Report, error) {
-	v := s.Cases.Vocabulary()
 	rels := make([]*stats.Release, len(quarters))
 	for i, q := range quarters {
 		rel, err := s.Releases.Latest(ctx, org, q)
@@ -159,34 +163,5 @@ func (s *Server) trendReport(ctx context.Context, org string, quarters []string,
 		}
 		rels[i] = rel
 	}
-	last := rels[len(rels)-1]
-	byQuarter, err := last.Table([]string{"quarter"}, v, lang, reasons)
-	if err != nil {
-		return nil, err
-	}
-	first, _ := stats.ParseReleasePeriod("quarter", quarters[0])
-	end, _ := stats.ParseReleasePeriod("quarter", last.Period)
-	dim := stats.ReportDim{Name: "quarter", Label: byQuarter.Dimensions[0].Label}
-	label := stats.PeriodLabel(quarters[0], lang)
-	if len(quarters) > 1 {
-		label += " – " + stats.PeriodLabel(last.Period, lang)
-	}
-	r := &stats.Report{Org: org, Period: stats.Period{From: first.From, To: end.To}, Label: label,
-		Threshold: last.K, Lang: lang, Cells: []stats.Row{},
-		Totals: []stats.Row{{Key: byQuarter.Totals[0].Key, Suppressed: true}},
-		Note:   s.cat.text(lang, "stats.note.trend", "K", last.K)}
-	for i, rel := range rels {
-		val := stats.Value{Dimension: "quarter", Code: quarters[i], Label: stats.PeriodLabel(quarters[i], lang),
-			ES: stats.PeriodLabel(quarters[i], "es"), EN: stats.PeriodLabel(quarters[i], "en")}
-		dim.Values = append(dim.Values, val)
-		total, err := rel.Table(nil, v, lang, reasons)
-		if err != nil {
-			return nil, err
-		}
-		row := total.Totals[0]
-		row.Key = []stats.Value{val}
-		r.Cells = append(r.Cells, row)
-	}
-	r.Dimensions = []stats.ReportDim{dim}
-	return r, nil
+	return stats.Trend(rels, s.Cases.Vocabulary(), lang, reasons)
 }

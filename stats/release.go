@@ -3,10 +3,8 @@ package stats
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"time"
 
 	"registro/cases"
@@ -165,21 +163,16 @@ func BuildRelease(in ReleaseInput) (*Release, error) {
 	return r, nil
 }
 
-// Values lists, per dimension, the values the release counts (those of its
-// one-grouping positions), in display order.
-func (r *Release) Values(dim string, order func(dim string, vals []string) []string) []string {
-	var vals []string
-	for k := range r.Positions {
-		dims, vs := parseKey(k)
-		if len(dims) == 1 && dims[0] == dim {
-			vals = append(vals, vs[0])
+// Hidden counts the release's hidden positions.
+func (r *Release) Hidden() int {
+	n := 0
+	for _, p := range r.Positions {
+		if p.Hidden {
+			n++
 		}
 	}
-	return order(dim, vals)
+	return n
 }
-
-// Keys returns the release's position keys in order, for stable output.
-func (r *Release) Keys() []string { return slices.Sorted(maps.Keys(r.Positions)) }
 
 // Changes counts the distinct survivors a change from old to new facts involves: the
 // pseudonyms, before and after, of every case added, removed or changed in any way
@@ -238,9 +231,6 @@ func YearOnly(facts []cases.Fact) []cases.Fact {
 	}
 	return out
 }
-
-// versionLabel is "v2" for the report note.
-func versionLabel(v int) string { return "v" + strconv.Itoa(v) }
 
 // DefaultK is the smallest number of survivors a published count may show unless an
 // organization chooses a larger one.

@@ -112,6 +112,47 @@ func (rel *Release) Table(dims []string, v *vocabulary.Vocabulary, lang string, 
 	return r, nil
 }
 
+// Trend shows a row of quarter releases (their latest versions, oldest first) as one
+// table by quarter: each quarter's grand total as its own release publishes it. The
+// total of the range is hidden: no release published it, and it would be a new
+// number to protect.
+func Trend(rels []*Release, v *vocabulary.Vocabulary, lang string, reasons bool) (*Report, error) {
+	if len(rels) == 0 {
+		return nil, fmt.Errorf("stats: a trend needs at least one release")
+	}
+	first, last := rels[0], rels[len(rels)-1]
+	quarters := make([]string, len(rels))
+	for i, rel := range rels {
+		if IsYear(rel.Period) {
+			return nil, fmt.Errorf("stats: a trend is made of quarters, not %s", rel.Period)
+		}
+		quarters[i] = rel.Period
+	}
+	from, _ := ParseReleasePeriod("period", first.Period)
+	to, _ := ParseReleasePeriod("period", last.Period)
+	r := newReport(last.Org, Period{From: from.From, To: to.To}, lang, v, []Dimension{{Name: "quarter", Values: quarters}})
+	r.Label = PeriodLabel(first.Period, lang)
+	if len(rels) > 1 {
+		r.Label += " – " + PeriodLabel(last.Period, lang)
+	}
+	r.Threshold = last.K
+	r.Note = fmt.Sprintf(text(lang, "note.trend"), last.K)
+	r.fill(func(pos []int) (Counts, bool, string) {
+		if pos[0] == Total {
+			return Counts{}, true, ""
+		}
+		g := rels[pos[0]].Positions[""]
+		if g.Hidden {
+			if reasons {
+				return Counts{}, true, g.Reason
+			}
+			return Counts{}, true, ""
+		}
+		return Counts{Incidents: g.Incidents, Survivors: g.Survivors}, false, ""
+	})
+	return r, nil
+}
+
 // values lists the values of dim the release counts, in display order.
 func (rel *Release) values(dim string, v *vocabulary.Vocabulary) []string {
 	seen := map[string]bool{}

@@ -39,6 +39,10 @@ var texts = map[string][2]string{
 		"Publicación de %s, versión %d. Solo cuentan los casos con consentimiento para estadísticas. Se ocultan los grupos de menos de %[3]d sobrevivientes y las cifras que permitirían deducirlos, en todas las tablas publicadas a la vez.",
 		"Release of %s, version %d. Only cases with consent to statistics count. Groups of fewer than %[3]d survivors are hidden, and so are the numbers that would let anyone work them out, across all published tables together.",
 	},
+	"note.trend": {
+		"Cada trimestre viene de la versión más reciente de su publicación. El total de todos los trimestres juntos no se publica. Se ocultan los grupos de menos de %d sobrevivientes y las cifras que permitirían calcularlos.",
+		"Each quarter comes from the latest version of its release. The total of all the quarters together is not published. Groups of fewer than %d survivors are hidden, and so are the numbers that would let anyone work them out.",
+	},
 	"method": {
 		"Método: supresión de celdas conjunta sobre todas las tablas de la publicación y las publicaciones anteriores de la organización; para cada cifra oculta, lo que permiten deducir todas las cifras publicadas juntas incluye 0 o un valor de al menos %d. Una revisión solo se publica si el cambio afecta a %[1]d sobrevivientes o más.",
 		"Method: joint cell suppression over every table of the release and the organization's earlier releases; for every hidden number, what all published numbers together allow includes 0 or a value of at least %d. A revision is published only when the change involves %[1]d survivors or more.",

@@ -6,18 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"registro/accounts"
 	"registro/audit"
-	"registro/stats"
 )
-
-// thresholdOf is an organization's disclosure threshold k, as the server uses it.
-func thresholdOf(o accounts.Org) int {
-	if o.Threshold < stats.MinK {
-		return stats.DefaultK
-	}
-	return o.Threshold
-}
 
 // publishDue publishes, for every organization, the closed periods that have waited
 // delay without a release (releases.Store.AutoPublish), and records each one in the
@@ -31,7 +21,7 @@ func (a *app) publishDue(ctx context.Context, delay time.Duration) (int, error) 
 	n := 0
 	var errs []error
 	for _, o := range orgs {
-		done, err := a.releases.AutoPublish(ctx, o.Code, thresholdOf(o), delay)
+		done, err := a.releases.AutoPublish(ctx, o.Code, o.K(), delay)
 		for _, p := range done {
 			if _, aerr := a.audit.Append(ctx, audit.Entry{Org: o.Code, ActorName: "auto", Action: "stats.publish",
 				Object: p, Outcome: "ok", Detail: p + " published automatically"}); aerr != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"registro/accounts"
 	"registro/audit"
 	"registro/stats"
 )
@@ -47,15 +48,11 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, getenv, io.Discard)
+	a, o, err := openOrg(ctx, getenv, *org)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	o, err := a.accounts.Org(ctx, strings.ToUpper(*org))
-	if err != nil {
-		return fmt.Errorf("organization %s: %w", *org, err)
-	}
 	facts, err := a.cases.Facts(ctx, o.Code, p.FactsPeriods())
 	if err != nil {
 		return err
@@ -85,16 +82,12 @@ func publishCommand(ctx context.Context, args []string, getenv func(string) stri
 	if *org == "" || *period == "" || fs.NArg() > 0 {
 		return errors.New(statsUsage)
 	}
-	a, err := open(ctx, getenv, io.Discard)
+	a, o, err := openOrg(ctx, getenv, *org)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	o, err := a.accounts.Org(ctx, strings.ToUpper(*org))
-	if err != nil {
-		return fmt.Errorf("organization %s: %w", *org, err)
-	}
-	rel, err := a.releases.Publish(ctx, o.Code, thresholdOf(o), *period, "cli")
+	rel, err := a.releases.Publish(ctx, o.Code, o.K(), *period, "cli")
 	if err != nil {
 		return fmt.Errorf("publish %s %s: %w", o.Code, *period, err)
 	}
@@ -112,4 +105,18 @@ func publishCommand(ctx context.Context, args []string, getenv func(string) stri
 	fmt.Fprintf(stdout, "Published %s of %s, version %d (%d survivors changed, %d numbers hidden).\n",
 		stats.PeriodLabel(rel.Period, "en"), o.Code, rel.Version, rel.Changed, hidden)
 	return nil
+}
+
+// openOrg opens the application and finds the organization named by code.
+func openOrg(ctx context.Context, getenv func(string) string, code string) (*app, accounts.Org, error) {
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return nil, accounts.Org{}, err
+	}
+	o, err := a.accounts.Org(ctx, strings.ToUpper(code))
+	if err != nil {
+		a.close()
+		return nil, accounts.Org{}, fmt.Errorf("organization %s: %w", code, err)
+	}
+	return a, o, nil
 }

@@ -83,7 +83,9 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 }
 
 // doc is a stored release version: the release packed in one binary value, which
-// the embedded store reads far faster than a thousand sub-documents.
+// the embedded store reads far faster than a thousand sub-documents. The fields
+// beside it repeat the release's own (org, period, version, when, by whom, how many
+// survivors changed) so that List and Latest read them without the packed value.
 type doc struct {
 	ID      string    `bson:"_id"`
 	Org     string    `bson:"org"`
@@ -121,7 +123,6 @@ func releaseID(org, period string, version int) string {
 // Summary describes one release version without its tables.
 type Summary struct {
 	Period    string    `json:"period"`
-	Label     string    `json:"label"`
 	Version   int       `json:"version"`
 	Published time.Time `json:"published_at"`
 	By        string    `json:"published_by"`
@@ -147,7 +148,7 @@ func (s *Store) List(ctx context.Context, org string) ([]Summary, error) {
 	}
 	out := make([]Summary, 0, len(docs))
 	for _, d := range docs {
-		out = append(out, Summary{Period: d.Period, Label: stats.PeriodLabel(d.Period, "es"), Version: d.Version,
+		out = append(out, Summary{Period: d.Period, Version: d.Version,
 			Published: d.Created, By: d.By, Changed: d.Changed, Latest: latest[d.Period] == d.Version})
 	}
 	slices.SortFunc(out, func(a, b Summary) int {
@@ -362,10 +363,10 @@ func (s *Store) snapshot(ctx context.Context, rel *stats.Release) ([]cases.Fact,
 	return out, nil
 }
 
-// Due lists the periods of the years given that have ended at least delay before
+// due lists the periods of the years given that have ended at least delay before
 // now and have no release, quarters before years: what automatic publication should
 // publish.
-func (s *Store) Due(ctx context.Context, org string, years []int, delay time.Duration) ([]string, error) {
+func (s *Store) due(ctx context.Context, org string, years []int, delay time.Duration) ([]string, error) {
 	have := map[string]bool{}
 	list, err := s.List(ctx, org)
 	if err != nil {
@@ -392,7 +393,7 @@ func (s *Store) Due(ctx context.Context, org string, years []int, delay time.Dur
 // periods published.
 func (s *Store) AutoPublish(ctx context.Context, org string, k int, delay time.Duration) ([]string, error) {
 	y := s.now().Year()
-	due, err := s.Due(ctx, org, []int{y - 2, y - 1, y}, delay)
+	due, err := s.due(ctx, org, []int{y - 2, y - 1, y}, delay)
 	if err != nil {
 		return nil, err
 	}
