@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"registro/cases"
 	"registro/database"
 	"registro/database/dbtest"
@@ -293,4 +295,41 @@ func TestAutoPublish(t *testing.T) {
 	if done, err := f.rel.AutoPublish(ctx, "LIM", 5, delay); err != nil || len(done) != 0 {
 		t.Errorf("again: published %v, %v; want nothing", done, err)
 	}
+}
+
+// A publication killed after writing its facts but before its release document
+// leaves chunks that nothing references: the next publication of the same version
+// succeeds, and its revision is measured against its own facts, not the orphans.
+func TestPublishAfterInterruptedSave(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.record(t, 6, "2026-05-10", "day", "MAJO")
+	// What an interrupted attempt at version 1 leaves: a chunk of other facts.
+	orphan := bson.D{{Key: "_id", Value: "LIM|2026-Q2|1|interrupted|0"}, {Key: "data", Value: mustPack(t, 40)}}
+	if _, err := f.db.Collection("stats_release_facts").InsertOne(ctx, orphan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.rel.Publish(ctx, "LIM", 5, "2026-Q2", "bea"); err != nil {
+		t.Fatalf("publish after an interrupted attempt: %v", err)
+	}
+	f.record(t, 5, "2026-06-10", "day", "NORA")
+	rel, err := f.rel.Publish(ctx, "LIM", 5, "2026-Q2", "bea")
+	if err != nil || rel.Version != 2 || rel.Changed != 5 {
+		t.Fatalf("revision = %+v, %v; want v2 measured as 5 survivors changed", rel, err)
+	}
+}
+
+// mustPack packs n made-up facts as a snapshot chunk stores them.
+func mustPack(t *testing.T, n int) []byte {
+	t.Helper()
+	var fs []bson.M
+	for i := range n {
+		fs = append(fs, bson.M{"f": bson.M{"s": fmt.Sprint("X", i), "p": []string{"client"}, "v": []string{"robbery"}, "d": "150101", "l": "street"},
+			"c": fmt.Sprint("orphan-", i), "m": "2026-05", "y": "2026"})
+	}
+	b, err := bson.Marshal(bson.M{"f": fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
