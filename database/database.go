@@ -31,6 +31,14 @@ type Options struct {
 	// Logger receives the embedded store's own errors (never its lower levels, which
 	// can carry document contents).
 	Logger *slog.Logger
+	// MinFree is the free space, in bytes, the embedded store's file system must keep:
+	// below it, CheckSpace reports ErrStorageLow (and /readyz answers 503). Zero
+	// disables the check; it does not apply on MongoDB.
+	MinFree uint64
+	// MaxPages, for tests only, caps every SQLite file of the embedded store at that
+	// many pages (SQLite's max_page_count; 4 KiB each), so that writes beyond it fail
+	// exactly as on a full disk. Zero, the only value for production, means no cap.
+	MaxPages int
 }
 
 // DB is an open database.
@@ -42,6 +50,7 @@ type DB struct {
 	Embedded bool
 
 	embedded *embeddedStore
+	minFree  uint64
 }
 
 // Open connects to the database described by opts. It returns an error naming the
@@ -51,10 +60,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Name == "" {
 		return nil, errors.New("database: empty database name")
 	}
-	db := &DB{}
+	db := &DB{minFree: opts.MinFree}
 	uri := opts.URI
 	if uri == "" {
-		es, err := startEmbedded(ctx, opts.DataDir, opts.Logger)
+		es, err := startEmbedded(ctx, opts.DataDir, opts.MaxPages, opts.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -67,6 +76,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		SetTimeout(30 * time.Second)
 	if !db.Embedded {
 		copts.SetWriteConcern(writeconcern.Majority())
+	} else {
+		// The WAL watcher pauses this client's commands for a forced checkpoint.
+		copts.SetMonitor(db.embedded.gate.monitor())
 	}
 	client, err := mongo.Connect(copts)
 	if err != nil {

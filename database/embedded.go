@@ -2,13 +2,17 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -20,6 +24,9 @@ type embeddedStore struct {
 	lock      *os.File
 	cancel    context.CancelFunc
 	done      chan struct{}
+	// gate pauses this process's commands to the store while the WAL watcher forces
+	// a checkpoint; Open installs its command monitor on the client.
+	gate *quiesceGate
 }
 
 // startMu serializes ferretdb.New, which writes a package variable of FerretDB's.
@@ -28,7 +35,66 @@ var startMu sync.Mutex
 // maxSocketPath is the longest unix socket path Linux accepts, less the terminator.
 const maxSocketPath = 107
 
-func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (_ *embeddedStore, err error) {
+// SQLite settings of the embedded store. FerretDB passes the query of its SQLite URL on
+// to the modernc driver, which runs every _pragma on each connection it opens, next to
+// FerretDB's own defaults (busy_timeout(10000), journal_mode(wal), auto_vacuum(none)),
+// which it adds only when the URL does not name them.
+const (
+	// synchronous(normal): in WAL mode a commit is appended to the WAL without a disk
+	// sync; the WAL is synced at each checkpoint. A crash of the process loses nothing
+	// committed (the OS has the data); a power failure or OS crash may lose the last
+	// commits since the previous checkpoint sync. The database stays consistent.
+	pragmaSynchronous = "synchronous(normal)"
+	// walSizeLimit is journal_size_limit: each time the WAL starts over after a
+	// checkpoint, SQLite truncates the file to at most this size instead of keeping
+	// the largest size it ever reached. (SQLite checkpoints on its own whenever a
+	// commit leaves more than 1,000 pages, about 4 MB, in the WAL.)
+	walSizeLimit = 16 << 20
+	// walCheckpointAt is the WAL size above which the store's watcher forces a
+	// wal_checkpoint(TRUNCATE). SQLite's own checkpoints are passive: they copy pages
+	// back into the database but start the WAL over only when a writer begins at a
+	// moment when every page is copied and no reader still uses the WAL. Concurrent
+	// writers, and FerretDB's updates (which keep a read open while they write), make
+	// that moment rare, and the WAL then grows without end (hundreds of MB in a minute
+	// of two concurrent writers, measured).
+	walCheckpointAt = 32 << 20
+	// walQuiesceWait bounds how long the watcher waits for Registro's commands in
+	// flight to finish before a forced checkpoint; commands that start meanwhile wait
+	// as long at most, plus the checkpoint itself. After each attempt that found a
+	// command still running, the next one waits twice as long, up to walQuiesceMax; a
+	// query that runs longer than that holds the WAL until it ends.
+	walQuiesceWait = 250 * time.Millisecond
+	walQuiesceMax  = time.Second
+	// walCheckpointWait is the busy timeout of a forced checkpoint: how long it waits
+	// for a writer or reader outside the gate (another client of the socket, a cursor
+	// left half-read).
+	walCheckpointWait = 100 * time.Millisecond
+	// walRetryEvery is how soon a forced checkpoint that could not go through is tried
+	// again.
+	walRetryEvery = time.Second
+	// walWarnAfter is how long a WAL may stay over walCheckpointAt before the watcher
+	// logs a warning (and again after as long, while it stays over).
+	walWarnAfter = time.Minute
+)
+
+// walCheckEvery is how often the watcher looks at the WAL files' sizes (a variable for
+// the tests). Between two looks the WAL grows by what is written meanwhile, at most
+// some tens of MB per second on this kind of machine.
+var walCheckEvery = 250 * time.Millisecond
+
+// sqliteURL is FerretDB's SQLite URL for the directory dir with Registro's settings;
+// maxPages > 0 adds max_page_count (tests of a full disk only).
+func sqliteURL(dir string, maxPages int) string {
+	q := url.Values{}
+	q.Add("_pragma", pragmaSynchronous)
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
+	if maxPages > 0 {
+		q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", maxPages))
+	}
+	return "file:" + dir + "/?" + q.Encode()
+}
+
+func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.Logger) (_ *embeddedStore, err error) {
 	if dir == "" {
 		return nil, errors.New("database: the embedded store needs a data directory")
 	}
@@ -69,7 +135,7 @@ func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (_ *emb
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + sqliteDir + "/",
+		SQLiteURL: sqliteURL(sqliteDir, maxPages),
 		Logger:    slog.New(&storeLogHandler{next: logger.Handler()}),
 	})
 	startMu.Unlock()
@@ -78,11 +144,112 @@ func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (_ *emb
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
+	watched := make(chan struct{})
+	every := walCheckEvery
+	gate := newQuiesceGate()
 	go func() {
 		defer close(done)
 		_ = f.Run(runCtx)
+		<-watched
 	}()
-	return &embeddedStore{uri: f.MongoDBURI(), sqliteDir: sqliteDir, lock: lock, cancel: cancel, done: done}, nil
+	go func() {
+		defer close(watched)
+		watchWAL(runCtx, sqliteDir, gate, every, logger)
+	}()
+	return &embeddedStore{uri: f.MongoDBURI(), sqliteDir: sqliteDir, lock: lock, cancel: cancel, done: done, gate: gate}, nil
+}
+
+// watchWAL bounds the WAL files of the store in sqliteDir until ctx ends: every
+// interval it forces a checkpoint of each WAL larger than walCheckpointAt, with gate
+// closed; one that could not go through is tried again after walRetryEvery.
+func watchWAL(ctx context.Context, sqliteDir string, gate *quiesceGate, every time.Duration, logger *slog.Logger) {
+	t := time.NewTimer(every)
+	defer t.Stop()
+	overSince := map[string]time.Time{} // WAL files over the bound, since when
+	warned := map[string]time.Time{}
+	wait := walQuiesceWait
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next := every
+		wals, _ := filepath.Glob(filepath.Join(sqliteDir, "*.sqlite-wal"))
+		for _, wal := range wals {
+			fi, err := os.Stat(wal)
+			if err != nil || fi.Size() <= walCheckpointAt {
+				delete(overSince, wal)
+				delete(warned, wal)
+				continue
+			}
+			size := fi.Size()
+			start := time.Now()
+			err = truncateWAL(ctx, strings.TrimSuffix(wal, "-wal"), gate, wait)
+			if err == nil {
+				logger.DebugContext(ctx, "embedded store: WAL checkpointed and truncated",
+					slog.String("file", filepath.Base(wal)), slog.Int64("bytes", size),
+					slog.Duration("paused", time.Since(start)))
+				delete(overSince, wal)
+				delete(warned, wal)
+				wait = walQuiesceWait
+				continue
+			}
+			if errors.Is(err, errStillRunning) {
+				wait = min(2*wait, walQuiesceMax)
+			}
+			next = walRetryEvery
+			now := time.Now()
+			if overSince[wal].IsZero() {
+				overSince[wal] = now
+			}
+			if now.Sub(overSince[wal]) >= walWarnAfter && now.Sub(warned[wal]) >= walWarnAfter {
+				warned[wal] = now
+				logger.WarnContext(ctx, "embedded store: the WAL stays over its bound; retrying its checkpoint",
+					slog.String("file", filepath.Base(wal)), slog.Duration("over_for", now.Sub(overSince[wal]).Round(time.Second)),
+					slog.String("error", err.Error()))
+			}
+		}
+		t.Reset(next)
+	}
+}
+
+// errStillRunning reports that commands were still running when a forced checkpoint
+// stopped waiting for them.
+var errStillRunning = errors.New("commands to the store still running")
+
+// truncateWAL pauses this process's commands to the store (gate), waits up to wait for
+// those in flight, and checkpoints and truncates the WAL of the SQLite file path.
+func truncateWAL(ctx context.Context, path string, gate *quiesceGate, wait time.Duration) error {
+	reopen, drained := gate.quiesce(wait)
+	defer reopen()
+	if !drained {
+		return fmt.Errorf("%w after %s", errStillRunning, wait)
+	}
+	return checkpointWAL(ctx, path)
+}
+
+// checkpointWAL copies every page of the WAL of the SQLite file path into the file and
+// truncates the WAL to zero bytes. It runs on a connection of its own, next to
+// FerretDB's: SQLite coordinates checkpoints between connections through the WAL's
+// shared-memory index and its locks, in one process as across processes (FerretDB and
+// this package use the same modernc SQLite). It waits at most walCheckpointWait for a
+// writer or for readers of older snapshots; when they outlast it, SQLite copies what it
+// can and reports busy, and the watcher tries again.
+func checkpointWAL(ctx context.Context, path string) error {
+	sq, err := sql.Open("sqlite", "file:"+path+fmt.Sprintf("?_pragma=busy_timeout(%d)", walCheckpointWait.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	defer sq.Close()
+	var busy, logPages, done int
+	if err := sq.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return fmt.Errorf("checkpoint busy: a writer or readers outlasted %s (%d of %d pages copied)", walCheckpointWait, done, logPages)
+	}
+	return nil
 }
 
 // lockDir takes an exclusive lock on the data directory: two processes on one

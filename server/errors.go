@@ -81,6 +81,10 @@ func status(err error) (int, apiError) {
 		return http.StatusUnprocessableEntity, apiError{Code: "idempotency_key_reused", Message: cases.ErrIdempotencyMismatch.Error()}
 	case errors.Is(err, errRateLimited), errors.Is(err, accounts.ErrLocked):
 		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: errRateLimited.Error()}
+	case database.IsStorageFull(err):
+		return http.StatusInsufficientStorage, apiError{Code: "storage_full", Message: "the database's disk is full, so this change could not be saved: tell the administrator; reading still works"}
+	case errors.Is(err, database.ErrStorageLow):
+		return http.StatusServiceUnavailable, apiError{Code: "storage_low", Message: "the database's disk is nearly full; the administrator must free space"}
 	case database.IsUnavailable(err), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, apiError{Code: "database_unavailable", Message: "the database is not reachable; try again shortly"}
 	}

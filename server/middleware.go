@@ -72,8 +72,15 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
+// readyz answers 200 while the database answers and, on the embedded store, its disk
+// keeps the configured free space (database.Options.MinFree); 503 otherwise, so that a
+// load balancer or supervisor stops sending work before writes start failing.
 func (s *Server) readyz(c *gin.Context) {
 	if err := s.DB.Ping(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.DB.CheckSpace(); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -32,6 +32,9 @@ type config struct {
 	// ReleaseDelay is how long after a period closes it waits for the coordinator
 	// before its statistics release is published automatically.
 	ReleaseDelay time.Duration
+	// MinFreeMB is the free space (MiB) the embedded store's disk must keep: below it
+	// /readyz answers 503. Zero turns the check off.
+	MinFreeMB uint64
 }
 
 // loadConfig reads the environment through getenv, applying defaults. It returns every
@@ -67,6 +70,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ReleaseDelay, err = parseDelay(orDefault(getenv("REGISTRO_RELEASE_DELAY"), "15")); err != nil {
 		problems = append(problems, "REGISTRO_RELEASE_DELAY: a number of days (15) or a duration (360h), not negative")
+	}
+	if c.MinFreeMB, err = strconv.ParseUint(orDefault(getenv("REGISTRO_MIN_FREE_MB"), "256"), 10, 32); err != nil {
+		problems = append(problems, "REGISTRO_MIN_FREE_MB: free disk space in MiB below which /readyz answers 503, a whole number such as 256; 0 turns the check off")
 	}
 	for _, p := range strings.Split(getenv("REGISTRO_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -130,7 +136,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
 		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
-		slog.String("release_delay", c.ReleaseDelay.String()),
+		slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB),
 	)
 }
 
