@@ -100,8 +100,13 @@ func normalize(e Entry) Entry {
 	e.Object = clean(e.Object, MaxText)
 	e.Client = clean(e.Client, MaxText)
 	e.Detail = clean(e.Detail, MaxText)
-	e.Time = e.Time.UTC().Truncate(time.Millisecond)
+	e.Time = storedTime(e.Time)
 	return e
+}
+
+// storedTime is t as BSON stores it, and so as it is hashed: UTC, whole milliseconds.
+func storedTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
 }
 
 // entryID is the _id of an entry: the organization and the zero-padded seq, so that

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -21,28 +22,43 @@ var ErrContention = errors.New("audit: too many concurrent appends")
 // Log is the access log of every organization in one database. It is safe for
 // concurrent use, and several Logs (one per server replica) may share a database: the
 // database's unique _id decides who gets each seq.
+//
+// Appends are group-committed: they queue, and one committer goroutine at a time
+// writes everything queued with one ordered InsertMany (see commit.go), so concurrent
+// requests share a round trip and a disk sync instead of taking turns per
+// organization.
 type Log struct {
 	entries *mongo.Collection // audit: one document per entry, _id "<org>:<seq>"
 	heads   *mongo.Collection // audit_heads: {_id: org, seq, hash} of a recent last entry
 	now     func() time.Time
 
-	mu   sync.Mutex
-	orgs map[string]*chain
+	// insertMany is the round trip that commits a batch: insertEntries, which tests
+	// wrap to hold a batch back or to inject a failure.
+	insertMany func(ctx context.Context, docs []any) error
+	inserts    atomic.Int64 // InsertMany round trips so far, for tests and benchmarks
+	refused    atomic.Int64 // of which stopped on a seq another writer took
+
+	mu      sync.Mutex
+	queue   []*request        // appends waiting for the next batch, in arrival order
+	running bool              // a committer goroutine is draining queue
+	orgs    map[string]*chain // used by the committer only, which is one at a time
 }
 
-// chain is what this process knows of one organization's chain. Its token (a
-// one-slot channel rather than a mutex, so that waiting honours ctx) serializes this
-// process's appends to the chain: they would only collide in the database otherwise.
+// chain is what this process knows of one organization's chain. Only the committer
+// reads or writes it, so it needs no lock of its own: the committers of successive
+// batches are ordered by Log.mu, through which each one learns it is the only one.
 type chain struct {
-	token chan struct{}
-	known bool   // seq and hash below were read or written by this process
-	seq   int64  // a seq that exists (0: none), possibly no longer the last
-	hash  string // the hash of entry seq
+	known   bool      // seq and hash below were read or written by this process
+	seq     int64     // a seq that exists (0: none), possibly no longer the last
+	hash    string    // the hash of entry seq
+	headSeq int64     // the seq the head document was last seen at or set to by this process
+	headAt  time.Time // when this process last set the head (zero: never)
 }
 
 // head is the audit_heads document. It is a hint that may lag behind the chain (after a
-// crash between an entry's insert and the head's update, or two replicas updating it
-// at once), never run ahead of it; its seq and hash always belong together.
+// crash between an entry's insert and the head's update, two replicas updating it at
+// once, or by up to headLag entries while appends keep coming), never run ahead of it;
+// its seq and hash always belong together.
 type head struct {
 	Org  string `bson:"_id"`
 	Seq  int64  `bson:"seq"`
@@ -60,12 +76,14 @@ func NewLog(db *mongo.Database, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{
+	l := &Log{
 		entries: db.Collection("audit"),
 		heads:   db.Collection("audit_heads"),
 		now:     now,
 		orgs:    make(map[string]*chain),
 	}
+	l.insertMany = l.insertEntries
+	return l
 }
 
 // EnsureIndexes creates the indexes that listing and verifying use on MongoDB (the
@@ -107,13 +125,12 @@ func (l *Log) Orgs(ctx context.Context) (orgs []string, err error) {
 	return orgs, cur.Err()
 }
 
-// chainOf returns this process's state of org's chain, creating it on first use.
+// chainOf returns this process's state of org's chain, creating it on first use. Only
+// the committer calls it.
 func (l *Log) chainOf(org string) *chain {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	c, ok := l.orgs[org]
 	if !ok {
-		c = &chain{token: make(chan struct{}, 1)}
+		c = &chain{}
 		l.orgs[org] = c
 	}
 	return c

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,12 +34,19 @@ var (
 	registries   = map[int]*benchRegistry{}
 )
 
-// registry returns a store seeded with n cases, built once per size per run.
+// registry returns a store seeded with n cases recorded over benchMonths, built once
+// per size per run.
 func registry(b *testing.B, n int) *benchRegistry {
+	return seeded(b, n, benchMonths)
+}
+
+// seeded returns a store seeded with n cases recorded evenly over the last months
+// (0: all today, as an import would), built once per size per run.
+func seeded(b *testing.B, n, months int) *benchRegistry {
 	b.Helper()
 	registriesMu.Lock()
 	defer registriesMu.Unlock()
-	if r, ok := registries[n]; ok {
+	if r, ok := registries[n*1000+months]; ok {
 		return r
 	}
 	db := dbtest.Kept(b) // shared by sub-benchmarks: New would drop it after the first
@@ -50,8 +58,11 @@ func registry(b *testing.B, n int) *benchRegistry {
 	if err := db.IndexIDs(ctx); err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now().UTC().AddDate(0, -benchMonths, 0)
+	start := time.Now().UTC().AddDate(0, -months, 0)
 	span := time.Since(start)
+	if months == 0 {
+		start, span = time.Now().UTC().Add(-time.Hour), time.Hour
+	}
 	r := &benchRegistry{s: s, db: db}
 	const batch = 1000
 	for from := 0; from < n; from += batch {
@@ -76,7 +87,7 @@ func registry(b *testing.B, n int) *benchRegistry {
 	if err := db.IndexIDs(ctx); err != nil {
 		b.Fatal(err)
 	}
-	registries[n] = r
+	registries[n*1000+months] = r
 	return r
 }
 
@@ -171,6 +182,15 @@ func BenchmarkList(b *testing.B) {
 			}
 		})
 	})
+	b.Run("org_newest_50_after_10000_in_a_day", func(b *testing.B) {
+		day := seeded(b, 10_000, 0)
+		timed(b, func(int) {
+			l, _, err := day.s.List(ctx, ListQuery{Limit: 50, Allow: seeAll, Sources: []Source{{Kind: "org", Org: "LIM"}}})
+			if err != nil || len(l) != 50 {
+				b.Fatalf("list: %d entries, %v", len(l), err)
+			}
+		})
+	})
 	b.Run("org_newest_50", func(b *testing.B) {
 		timed(b, func(int) {
 			l, _, err := r.s.List(ctx, ListQuery{Limit: 50, Allow: seeAll, Sources: []Source{{Kind: "org", Org: "LIM"}}})
@@ -209,6 +229,49 @@ func BenchmarkIntake(b *testing.B) {
 			w := Actor{UserID: fmt.Sprintf("worker-%02d", i%benchWorkers), Org: "LIM", Role: "outreach"}
 			if _, _, err := r.s.Create(ctx, w, validInput(), ""); err != nil {
 				b.Fatal(err)
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+	})
+}
+
+// BenchmarkIntakeParallel compares twenty clients recording cases (with an
+// Idempotency-Key and the access log, as the server does) with twenty clients
+// inserting the same sealed documents bare, side by side on one store.
+func BenchmarkIntakeParallel(b *testing.B) {
+	db := dbtest.Kept(b)
+	s, _ := loggedStore(b, db)
+	ctx := context.Background()
+	a := Actor{UserID: "worker-00", Org: "LIM", Role: "outreach"}
+	b.Run("raw_insertOne", func(b *testing.B) {
+		docs := make([]*caseDoc, b.N)
+		for i := range docs {
+			rawSeq++
+			docs[i] = benchDoc(b, s, a, time.Now(), 900_000+rawSeq)
+		}
+		var next atomic.Int64
+		b.SetParallelism(10) // 20 goroutines on 2 cores
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.cases.InsertOne(ctx, docs[next.Add(1)-1]); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+	})
+	b.Run("Create", func(b *testing.B) {
+		var next atomic.Int64
+		b.SetParallelism(10)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := next.Add(1)
+				w := Actor{UserID: fmt.Sprintf("worker-%02d", i%benchWorkers), Org: "LIM", Role: "outreach"}
+				if _, _, err := s.Create(ctx, w, validInput(), fmt.Sprintf("key-%d-%d", b.N, i)); err != nil {
+					b.Error(err)
+				}
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")

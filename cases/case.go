@@ -25,6 +25,8 @@ type Actor struct {
 	Username string
 	Org      string
 	Role     string
+	// Client is the address the request came from, for the access log.
+	Client string
 }
 
 // Case is one incident record with its sensitive fields decrypted.

@@ -7,14 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"registro/audit"
 	"registro/keyring"
 	"registro/validation"
 )
@@ -32,6 +30,8 @@ type idemDoc struct {
 // a non-empty idemKey, a repeat of the same request returns the case the first one
 // created (replayed is true) and a reuse with another request returns
 // ErrIdempotencyMismatch. Invalid input returns *validation.Error naming every field.
+// The case, its lists, facts and access-log entry are written together by the group
+// committer: once Create returns the case, all of them are stored or owed.
 func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (_ *Case, replayed bool, err error) {
 	defer wrap(&err, "cases.Store.Create")
 	now := s.now()
@@ -43,47 +43,96 @@ func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (
 	if err != nil {
 		return nil, false, err
 	}
-	if idemKey != "" {
-		// A request repeating the key (a form sent twice) waits for the first, so it
-		// finds that case instead of finishing it again under its id.
-		defer s.lock("idem|" + a.Org + "|" + a.UserID + "|" + idemKey)()
-		prior, err := s.claimIdempotencyKey(ctx, a, idemKey, orgKey, in, c)
-		if err != nil || prior != nil {
-			return prior, prior != nil, err
-		}
-	}
 	if uic != "" {
 		c.Subject = Pseudonym(orgKey, uic)
 	} else if c.Subject, err = RandomPseudonym(); err != nil {
 		return nil, false, err
 	}
+	op := &writeOp{kind: opCreate, entry: a.entry("case.create", c.ID, "")}
+	if idemKey != "" {
+		// A request repeating the key (a form sent twice) waits for the first, so it
+		// finds that case instead of finishing it again under its id.
+		defer s.lock("idem|" + a.Org + "|" + a.UserID + "|" + idemKey)()
+		if op.idem, err = idempotencyDoc(a, idemKey, orgKey, in, c); err != nil {
+			return nil, false, err
+		}
+	}
+	for {
+		// The reference is given in the batch, after everything that can fail on bad
+		// input, so a rejected request never leaves a gap in the numbering.
+		if op.doc, err = s.sealNew(c); err != nil {
+			return nil, false, err
+		}
+		err = s.commit(ctx, op)
+		switch {
+		case err == nil && op.existed:
+			found, _, err := open(op.doc, s.ring) // stored by an earlier attempt under this id
+			return found, true, err
+		case err == nil:
+			c.Ref = op.doc.Ref
+			return c, false, nil
+		case errors.Is(err, errInFlight) && op.idem != nil:
+			// Another server is finishing this key's first attempt: answer with it.
+			return s.awaitCase(ctx, c.ID)
+		case !errors.Is(err, errKeyUsed):
+			return nil, false, err
+		}
+		// The key was used before: answer with its case, or finish it.
+		prior, err := s.priorAttempt(ctx, op.idem, c)
+		if err != nil || prior != nil {
+			return prior, prior != nil, err
+		}
+		op.idem, op.entry.Object = nil, c.ID
+	}
+}
+
+// sealNew seals a new case under a fresh data key.
+func (s *Store) sealNew(c *Case) (*caseDoc, error) {
 	dataKey, err := keyring.NewDataKey()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	wrapped, err := s.ring.Wrap(dataKey, caseKeyAAD(c.ID))
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	// The reference is taken last, after everything that can fail on bad input, so a
-	// rejected request never leaves a gap in the organization's numbering.
-	if c.Ref, err = s.nextRef(ctx, a.Org, c.RecordedAt.Year()); err != nil {
-		return nil, false, err
+	return seal(c, dataKey, wrapped)
+}
+
+// awaitCase waits for another server's write of case id to finish, and returns it.
+func (s *Store) awaitCase(ctx context.Context, id string) (*Case, bool, error) {
+	for {
+		d, err := s.load(ctx, id)
+		if err == nil {
+			c, _, err := open(d, s.ring)
+			return c, true, err
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+		n, err := s.intents.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			return nil, false, err
+		}
+		if n == 0 {
+			if d, err := s.load(ctx, id); err == nil {
+				c, _, err := open(d, s.ring)
+				return c, true, err
+			}
+			return nil, false, errors.New("the first attempt with this Idempotency-Key failed: send the request again")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	d, err := seal(c, dataKey, wrapped)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := s.insert(ctx, d); err != nil {
-		return nil, false, err
-	}
-	if err := s.indexCase(ctx, d, nil); err != nil {
-		return nil, false, err
-	}
-	if err := s.updateFacts(ctx, nil, d); err != nil {
-		return nil, false, err
-	}
-	return c, false, nil
+}
+
+// entry is the access-log entry of a case write by a.
+func (a Actor) entry(action, object, detail string) audit.Entry {
+	return audit.Entry{Org: a.Org, Actor: a.UserID, ActorName: a.Username, Action: action,
+		Object: object, Outcome: "ok", Client: a.Client, Detail: detail}
 }
 
 // newCase builds and validates the case described by in, returning the normalized UIC.
@@ -127,10 +176,8 @@ func (s *Store) newCase(a Actor, in Input, now time.Time) (*Case, string, error)
 	return c, uic, nil
 }
 
-// claimIdempotencyKey records that key creates c. When the key was used before, it
-// returns the case made then (or adopts its id when an earlier attempt stopped before
-// the case was stored).
-func (s *Store) claimIdempotencyKey(ctx context.Context, a Actor, key string, orgKey []byte, in Input, c *Case) (*Case, error) {
+// idempotencyDoc is the record that key created c, claimed in c's batch.
+func idempotencyDoc(a Actor, key string, orgKey []byte, in Input, c *Case) (*idemDoc, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return nil, err
@@ -138,14 +185,13 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, a Actor, key string, or
 	mac := hmac.New(sha256.New, orgKey)
 	mac.Write(body)
 	sum := sha256.Sum256([]byte(a.Org + "\x00" + a.UserID + "\x00" + key))
-	doc := idemDoc{ID: hex.EncodeToString(sum[:]), CaseID: c.ID, BodyMAC: hex.EncodeToString(mac.Sum(nil)), CreatedAt: c.RecordedAt}
-	_, err = s.idem.InsertOne(ctx, doc)
-	if err == nil {
-		return nil, nil
-	}
-	if !mongo.IsDuplicateKeyError(err) {
-		return nil, err
-	}
+	return &idemDoc{ID: hex.EncodeToString(sum[:]), CaseID: c.ID, BodyMAC: hex.EncodeToString(mac.Sum(nil)), CreatedAt: c.RecordedAt}, nil
+}
+
+// priorAttempt answers a request whose key was used before: with the case made then,
+// or ErrIdempotencyMismatch for another request. When the earlier attempt stopped
+// before its case was stored, c takes that attempt's id (prior is nil) to finish it.
+func (s *Store) priorAttempt(ctx context.Context, doc *idemDoc, c *Case) (*Case, error) {
 	var prior idemDoc
 	if err := s.idem.FindOne(ctx, bson.D{{Key: "_id", Value: doc.ID}}).Decode(&prior); err != nil {
 		return nil, err
@@ -155,7 +201,13 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, a Actor, key string, or
 	}
 	d, err := s.load(ctx, prior.CaseID)
 	if errors.Is(err, ErrNotFound) {
-		// The first attempt stopped before storing the case: finish it under its id.
+		if n, err := s.intents.CountDocuments(ctx, bson.D{{Key: "_id", Value: prior.CaseID}}); err != nil || n > 0 {
+			if err != nil {
+				return nil, err
+			}
+			found, _, err := s.awaitCase(ctx, prior.CaseID)
+			return found, err
+		}
 		c.ID = prior.CaseID
 		c.RecordedAt, c.UpdatedAt, c.Consent.RecordedAt = idTime(c.ID), idTime(c.ID), idTime(c.ID)
 		return nil, nil
@@ -165,50 +217,6 @@ func (s *Store) claimIdempotencyKey(ctx context.Context, a Actor, key string, or
 	}
 	found, _, err := open(d, s.ring)
 	return found, err
-}
-
-// nextRef allocates the organization's next reference for year. The counter document
-// is addressed by _id and incremented atomically (on the embedded store, under the
-// shared-document lock), so concurrent requests never share or skip a number.
-func (s *Store) nextRef(ctx context.Context, org string, year int) (string, error) {
-	defer s.lockShared()()
-	var counter struct {
-		Seq int64 `bson:"seq"`
-	}
-	err := s.counters.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: fmt.Sprintf("ref|%s|%d", org, year)}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "seq", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After),
-	).Decode(&counter)
-	if err != nil {
-		return "", fmt.Errorf("allocate reference: %w", err)
-	}
-	return fmt.Sprintf("%s-%d-%05d", org, year, counter.Seq), nil
-}
-
-// insert stores a new case, retrying a transient failure so that the reference
-// already allocated is not lost.
-func (s *Store) insert(ctx context.Context, d *caseDoc) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		_, err = s.cases.InsertOne(ctx, d)
-		if err == nil {
-			return nil
-		}
-		if mongo.IsDuplicateKeyError(err) {
-			// A retry after a lost reply finds the case the first attempt stored.
-			if stored, lerr := s.load(ctx, d.ID); attempt > 0 && lerr == nil && stored.Ref == d.Ref {
-				return nil
-			}
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
-		}
-	}
-	return err
 }
 
 // IdempotencyWindow is how long an Idempotency-Key is remembered: far longer than any

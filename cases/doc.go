@@ -30,9 +30,26 @@ type caseDoc struct {
 	Version      int64            `bson:"version"`
 	Period       Period           `bson:"period"`
 	Key          *keyring.Wrapped `bson:"key"`
+	// RefN orders the organization's cases as their references do (year×10⁷ + number):
+	// lists show the newest reference first.
+	RefN int64 `bson:"refn"`
+	// Pos says where the embedded store's list and facts chunks hold the case; empty on
+	// other stores, which list and count by query.
+	Pos casePos `bson:"pos"`
+	// Write names the write that stored this version, so that a server can tell its
+	// own replacement from another's of the same version number.
+	Write string `bson:"write,omitempty"`
 	// Erased marks a tombstone: the data key and every sensitive field are gone, and
 	// only what keeps the reference sequence explainable remains.
 	Erased *Erasure `bson:"erased,omitempty"`
+}
+
+// casePos places a case in the bounded chunks of the embedded store: the chunk of its
+// recorder's own list and the facts chunk that counts it ("" when it counts nowhere).
+// The organization's chunk follows from the reference alone.
+type casePos struct {
+	Own   int    `bson:"own"`
+	Facts string `bson:"facts"`
 }
 
 type followupDoc struct {
@@ -61,7 +78,7 @@ func seal(c *Case, dataKey []byte, wrapped keyring.Wrapped) (*caseDoc, error) {
 		Perpetrators: c.Perpetrators, Violations: c.Violations, Survivor: c.Survivor,
 		Consent: c.Consent, Response: c.Response, Grants: c.Grants, RecordedBy: c.RecordedBy,
 		RecordedAt: c.RecordedAt, UpdatedAt: c.UpdatedAt, Version: c.Version, Period: c.Period,
-		Key: &wrapped, Followups: make([]followupDoc, 0, len(c.Followups)),
+		RefN: refNumber(c.Ref), Key: &wrapped, Followups: make([]followupDoc, 0, len(c.Followups)),
 	}
 	if d.Grants == nil {
 		d.Grants = []Grant{}

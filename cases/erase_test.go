@@ -42,8 +42,9 @@ func TestErase(t *testing.T) {
 	}
 	slices.Sort(fields)
 	// Only what explains the reference sequence: no key, narrative, contact,
-	// follow-ups, subject, incident, survivor or grants.
-	want := []string{"_id", "erased", "org", "recorded_at", "recorded_by", "ref", "version"}
+	// follow-ups, subject, incident, survivor or grants; the reference order and the
+	// chunk of its recorder's list it left (never its facts chunk, which names a month).
+	want := []string{"_id", "erased", "org", "pos", "recorded_at", "recorded_by", "ref", "refn", "version", "write"}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("tombstone fields (-want +got):\n%s", diff)
 	}
@@ -107,7 +108,7 @@ func TestAllowRefusedReadsAsNotFound(t *testing.T) {
 			_, err := s.Grant(ctx, ana, c.ID, "u-other", "other", testNow.Add(time.Hour), allowNone)
 			return err
 		}},
-		{"Revoke", func() error { _, err := s.Revoke(ctx, c.ID, "u-lawyer", allowNone); return err }},
+		{"Revoke", func() error { _, err := s.Revoke(ctx, ana, c.ID, "u-lawyer", "lawyer", allowNone); return err }},
 		{"Erase", func() error { _, err := s.Erase(ctx, ana, c.ID, allowNone); return err }},
 		{"CaseUnknownID", func() error { _, err := s.Case(ctx, "01a2192a-90d9-78b9-9998-9d633d96d190", allowAll); return err }},
 	}

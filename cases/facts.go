@@ -2,22 +2,18 @@ package cases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// Statistics read compact facts, never the cases: for each organization and month of
-// incident one document (f|ORG|2026-05; f|ORG|2026 for incidents known only to the
-// year) holds, packed in a single binary value, the facts of every case whose survivor
-// consented to statistics. A quarter is three reads by _id and one decode, at any
-// registry size the embedded store can hold. Facts are written after the case, like
-// the lists, and RebuildFacts recomputes them from the cases.
+// Statistics read compact facts, never the sealed cases: on the embedded store the
+// facts chunks of each month (see chunks.go), elsewhere the cases' statistical fields
+// by query through the (org, period.month) index. Only cases whose survivor consented
+// to statistics count.
 
 // Fact is what statistics know of one case: no narrative, contact, notes or dates
 // finer than the month.
@@ -37,31 +33,10 @@ type Fact struct {
 	Year         string   `bson:"-"`
 }
 
-type factsDoc struct {
-	ID   string `bson:"_id"`
-	Rev  int64  `bson:"rev"`
-	Data []byte `bson:"data"`
-}
-
-type factsData struct {
-	F map[string]Fact `bson:"f"`
-}
-
-// factsKey is the facts document of a case, or "" when the case does not count.
-func factsKey(d *caseDoc) string {
-	if d == nil || d.Erased != nil || d.Key == nil || !d.Consent.Statistics {
-		return ""
-	}
-	return FactsID(d.Org, d.Period)
-}
-
-// FactsID names the facts document of org for the month of p (or its year when the
-// month is unknown).
-func FactsID(org string, p Period) string {
-	if p.Month != "" {
-		return "f|" + org + "|" + p.Month
-	}
-	return "f|" + org + "|" + p.Year
+// factsChunkDoc is a facts chunk: each fact BSON-encoded in one binary value.
+type factsChunkDoc struct {
+	ID string            `bson:"_id"`
+	F  map[string][]byte `bson:"f"`
 }
 
 func factOf(d *caseDoc) Fact {
@@ -70,83 +45,23 @@ func factOf(d *caseDoc) Fact {
 		Gender: d.Survivor.Gender, Nationality: d.Survivor.Nationality, WorkSetting: d.Survivor.WorkSetting}
 }
 
-// updateFacts moves a case's fact from where old had it to where nd has it (either
-// may be nil): a change of month, a withdrawn consent and an erasure all land here.
-func (s *Store) updateFacts(ctx context.Context, old, nd *caseDoc) error {
-	from, to := factsKey(old), factsKey(nd)
-	if from != "" && from != to {
-		if err := s.mutateFacts(ctx, from, func(f map[string]Fact) { delete(f, old.ID) }); err != nil {
-			return err
-		}
-	}
-	if to != "" {
-		fact := factOf(nd)
-		return s.mutateFacts(ctx, to, func(f map[string]Fact) { f[nd.ID] = fact })
-	}
-	return nil
-}
-
-// mutateFacts rewrites one facts document. Its packed value is read, changed and
-// written back: on MongoDB the revision in the filter makes replicas retry instead
-// of overwriting each other; on the embedded store the shared lock does.
-func (s *Store) mutateFacts(ctx context.Context, id string, change func(map[string]Fact)) error {
-	defer s.lockShared()()
-	for attempt := 0; attempt < 10; attempt++ {
-		var doc factsDoc
-		err := s.facts.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
-		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-			return err
-		}
-		data := factsData{F: map[string]Fact{}}
-		if len(doc.Data) > 0 {
-			if err := bson.Unmarshal(doc.Data, &data); err != nil {
-				return fmt.Errorf("facts %s: %w", id, err)
-			}
-		}
-		change(data.F)
-		packed, err := bson.Marshal(data)
-		if err != nil {
-			return err
-		}
-		filter := bson.D{{Key: "_id", Value: id}}
-		if !s.embedded {
-			filter = append(filter, bson.E{Key: "rev", Value: doc.Rev})
-		}
-		res, err := s.facts.ReplaceOne(ctx, filter, factsDoc{ID: id, Rev: doc.Rev + 1, Data: packed},
-			options.Replace().SetUpsert(doc.Rev == 0))
-		if mongo.IsDuplicateKeyError(err) {
-			continue // another replica created it first
-		}
-		if err != nil {
-			return err
-		}
-		if res.MatchedCount+res.UpsertedCount > 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("facts %s: too much contention", id)
-}
-
 // Facts returns the facts of org's cases in the given facts periods ("2026-05" for a
 // month, "2026" for the incidents known only to that year), for statistics.
 func (s *Store) Facts(ctx context.Context, org string, periods []string) (_ []Fact, err error) {
 	defer wrap(&err, "cases.Store.Facts(%s)", org)
 	var out []Fact
 	for _, p := range periods {
-		var doc factsDoc
-		err := s.facts.FindOne(ctx, bson.D{{Key: "_id", Value: "f|" + org + "|" + p}}).Decode(&doc)
-		if errors.Is(err, mongo.ErrNoDocuments) {
-			continue
+		var got map[string]Fact
+		if s.derived {
+			got, err = s.chunkFacts(ctx, org, p)
+		} else {
+			got, err = s.queryFacts(ctx, org, p)
 		}
 		if err != nil {
 			return nil, err
 		}
-		var data factsData
-		if err := bson.Unmarshal(doc.Data, &data); err != nil {
-			return nil, fmt.Errorf("facts %s: %w", doc.ID, err)
-		}
-		for _, id := range slices.Sorted(maps.Keys(data.F)) {
-			f := data.F[id]
+		for _, id := range slices.Sorted(maps.Keys(got)) {
+			f := got[id]
 			f.Case, f.Year = id, p[:4]
 			if len(p) == 7 {
 				f.Month, f.Quarter = p, QuarterOf(p)
@@ -155,4 +70,57 @@ func (s *Store) Facts(ctx context.Context, org string, periods []string) (_ []Fa
 		}
 	}
 	return out, nil
+}
+
+// chunkFacts reads the facts chunks of one period.
+func (s *Store) chunkFacts(ctx context.Context, org, period string) (map[string]Fact, error) {
+	var h chunkHead
+	found, err := s.readDoc(ctx, s.facts, factsHead(org, period), &h)
+	if err != nil || !found {
+		return nil, err
+	}
+	out := map[string]Fact{}
+	for k := 0; k <= h.N; k++ {
+		var doc factsChunkDoc
+		if _, err := s.readDoc(ctx, s.facts, factsChunkID(org, period, k), &doc); err != nil {
+			return nil, err
+		}
+		for id, raw := range doc.F {
+			var f Fact
+			if err := bson.Unmarshal(raw, &f); err != nil {
+				return nil, fmt.Errorf("facts %s: %w", doc.ID, err)
+			}
+			out[id] = f
+		}
+	}
+	return out, nil
+}
+
+// queryFacts reads the facts of one period from the cases.
+func (s *Store) queryFacts(ctx context.Context, org, period string) (map[string]Fact, error) {
+	filter := bson.D{{Key: "org", Value: org}}
+	if len(period) == 7 {
+		filter = append(filter, bson.E{Key: "period.month", Value: period})
+	} else {
+		filter = append(filter, bson.E{Key: "period.month", Value: ""}, bson.E{Key: "period.year", Value: period})
+	}
+	filter = append(filter, bson.E{Key: "consent.statistics", Value: true},
+		bson.E{Key: "erased", Value: bson.D{{Key: "$exists", Value: false}}})
+	cur, err := s.cases.Find(ctx, filter, options.Find().SetProjection(bson.D{
+		{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0}}))
+	if err != nil {
+		return nil, err
+	}
+	defer cur.Close(ctx)
+	out := map[string]Fact{}
+	for cur.Next(ctx) {
+		var d caseDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		if counts(&d) {
+			out[d.ID] = factOf(&d)
+		}
+	}
+	return out, cur.Err()
 }

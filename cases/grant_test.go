@@ -41,7 +41,7 @@ func TestGrantAndRevoke(t *testing.T) {
 		t.Errorf("listed grants (-want +got):\n%s", diff)
 	}
 
-	got, err = s.Revoke(ctx, c.ID, "u-lawyer", allowAll)
+	got, err = s.Revoke(ctx, ana, c.ID, "u-lawyer", "lawyer", allowAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestGrantAndRevoke(t *testing.T) {
 		t.Errorf("lawyer's list after revoke = %v, want empty", refs(l))
 	}
 	for _, user := range []string{"u-lawyer", "u-never"} {
-		if _, err := s.Revoke(ctx, c.ID, user, allowAll); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Revoke(ctx, ana, c.ID, user, user, allowAll); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Revoke(%s) of a case not shared = %v, want ErrNotFound", user, err)
 		}
 	}

@@ -42,7 +42,7 @@ func TestListSources(t *testing.T) {
 		{"OKAllowFilters", []Source{org("LIM"), org("CAL")}, func(e Summary) bool { return e.RecordedBy == ana.UserID }, []string{c2.Ref, c1.Ref}},
 		{"OKAllowSeesGrants", []Source{granted("LIM"), granted("CAL")}, func(e Summary) bool {
 			return len(e.Grants) == 1 && e.Grants[0].User == "u-lawyer" && e.Grants[0].ExpiresAt.After(testNow)
-		}, []string{c4.Ref, c3.Ref}},
+		}, []string{c3.Ref, c4.Ref}}, // across organizations: by reference number
 		{"OKNilAllowShowsNothing", []Source{org("LIM")}, func(Summary) bool { return false }, []string{}},
 		{"OKNoSource", nil, nil, []string{}},
 		{"OKUnknownUser", []Source{{Kind: "own", Org: "LIM", User: "u-nobody"}}, nil, []string{}},

@@ -1,10 +1,13 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,22 +18,6 @@ import (
 
 	"registro/validation"
 )
-
-// The embedded store scans a whole collection for any filter but {_id: value}, so the
-// lists ("my cases", "the organization's cases", "cases shared with me") are kept as
-// bucket documents addressed by _id: one per list and day or month of recording, holding a
-// short summary of each case keyed by case id, plus one directory per list naming its
-// periods. A page reads the directory and the newest buckets, never the cases. The
-// bucket pattern is as sound on MongoDB. The cases stay the source of truth: buckets
-// are written after the case and RebuildLists recomputes them. Each summary is kept
-// BSON-encoded in one binary value: the embedded store's cost is per value, and a
-// bucket is rewritten whole by every write to one of its cases.
-//
-//	o|ORG                  directory of the organization's list {periods: [days]}
-//	o|ORG|2026-05-14       bucket of a day {e: {<case id>: binary BSON summary}}
-//	u|ORG|USER             directory of the cases USER recorded {periods: [months]}
-//	u|ORG|USER|2026-05     bucket of a month
-//	g|ORG|USER             one bucket of the cases shared with USER
 
 // Summary is what a list shows of a case: no narrative, contact or notes.
 type Summary struct {
@@ -71,20 +58,6 @@ func summarize(d *caseDoc) Summary {
 	return s
 }
 
-// monthOf is the month of a case's creation, read from its time-ordered id.
-func monthOf(id string) string { return idTime(id).Format("2006-01") }
-
-// bucketPeriod names the bucket of a case within the list dir. The organization's
-// list is long and busy: a bucket per day keeps small the document every write to one
-// of its cases rewrites. A worker's own list is short: a bucket per month keeps a page
-// to a few reads.
-func bucketPeriod(dir, id string) string {
-	if strings.HasPrefix(dir, "o|") {
-		return idTime(id).Format(time.DateOnly)
-	}
-	return monthOf(id)
-}
-
 // idTime is the creation time carried by a version 7 UUID, to the millisecond; the
 // case's recorded_at is this time, so lists and records agree on the month.
 func idTime(id string) time.Time {
@@ -94,71 +67,6 @@ func idTime(id string) time.Time {
 	}
 	sec, nsec := u.Time().UnixTime()
 	return time.Unix(sec, nsec).UTC().Truncate(time.Millisecond)
-}
-
-func orgList(org string) string         { return "o|" + org }
-func ownList(org, user string) string   { return "u|" + org + "|" + user }
-func grantList(org, user string) string { return "g|" + org + "|" + user }
-
-// indexCase writes the summary of d into every list it belongs to, and removes it
-// from the grant lists of users in revoked (grants that no longer hold).
-func (s *Store) indexCase(ctx context.Context, d *caseDoc, revoked []string) error {
-	defer s.lockShared()()
-	var models []mongo.WriteModel
-	var buckets []string
-	for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
-		p := bucketPeriod(dir, d.ID)
-		buckets = append(buckets, dir+"|"+p)
-		if _, known := s.known.Load(dir + "|" + p); !known {
-			models = append(models, mongo.NewUpdateOneModel().
-				SetFilter(bson.D{{Key: "_id", Value: dir}}).
-				SetUpdate(bson.D{{Key: "$addToSet", Value: bson.D{{Key: "periods", Value: p}}}}).
-				SetUpsert(true))
-		}
-	}
-	sum, err := bson.Marshal(summarize(d))
-	if err != nil {
-		return err
-	}
-	set := bson.D{{Key: "$set", Value: bson.D{{Key: "e." + d.ID, Value: sum}}}}
-	for _, g := range d.Grants {
-		buckets = append(buckets, grantList(d.Org, g.User))
-	}
-	for _, b := range buckets {
-		models = append(models, mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: b}}).SetUpdate(set).SetUpsert(true))
-	}
-	for _, u := range revoked {
-		models = append(models, unsetModel(grantList(d.Org, u), d.ID))
-	}
-	if _, err := s.lists.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("update lists: %w", err)
-	}
-	for _, b := range buckets[:2] {
-		s.known.Store(b, true) // the directory names this period now
-	}
-	return nil
-}
-
-func unsetModel(bucket, id string) mongo.WriteModel {
-	return mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: bucket}}).
-		SetUpdate(bson.D{{Key: "$unset", Value: bson.D{{Key: "e." + id, Value: ""}}}})
-}
-
-// unindexCase removes an erased case from every list.
-func (s *Store) unindexCase(ctx context.Context, d *caseDoc) error {
-	defer s.lockShared()()
-	var models []mongo.WriteModel
-	for _, dir := range []string{orgList(d.Org), ownList(d.Org, d.RecordedBy)} {
-		models = append(models, unsetModel(dir+"|"+bucketPeriod(dir, d.ID), d.ID))
-	}
-	for _, g := range d.Grants {
-		models = append(models, unsetModel(grantList(d.Org, g.User), d.ID))
-	}
-	if _, err := s.lists.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("update lists: %w", err)
-	}
-	return nil
 }
 
 // Source names one list a caller may read: the organization's, the cases a user
@@ -186,8 +94,8 @@ type ListQuery struct {
 // MaxPage is the largest page a list returns.
 const MaxPage = 200
 
-// List returns a page of case summaries, newest first, and the cursor of the next
-// page ("" at the end). A malformed cursor returns *validation.Error.
+// List returns a page of case summaries, newest reference first, and the cursor of
+// the next page ("" at the end). A malformed cursor returns *validation.Error.
 func (s *Store) List(ctx context.Context, q ListQuery) (_ []Summary, next string, err error) {
 	defer wrap(&err, "cases.Store.List")
 	after, err := decodeCursor(q.Cursor)
@@ -197,148 +105,232 @@ func (s *Store) List(ctx context.Context, q ListQuery) (_ []Summary, next string
 	if q.Limit <= 0 || q.Limit > MaxPage {
 		q.Limit = min(max(q.Limit, 50), MaxPage)
 	}
-	plan, err := s.planList(ctx, q.Sources)
+	var src stream
+	if s.derived {
+		src, err = s.chunkStream(ctx, q.Sources, after)
+	} else {
+		src, err = s.queryStream(ctx, q.Sources, after)
+	}
 	if err != nil {
 		return nil, "", err
 	}
+	defer src.close()
 	var out []Summary
-	for _, p := range plan.periods {
-		if after != "" && p.key > plan.keyOf(after) {
-			continue
-		}
-		entries, err := s.periodEntries(ctx, p)
+	seen := map[string]bool{}
+	for {
+		e, ok, err := src.next()
 		if err != nil {
 			return nil, "", err
 		}
-		for _, e := range entries {
-			if (after == "" || e.ID < after) && q.matches(e) {
-				out = append(out, e)
-				if len(out) > q.Limit {
-					return out[:q.Limit], encodeCursor(out[q.Limit-1].ID), nil
-				}
-			}
+		if !ok {
+			return out, "", nil
 		}
-	}
-	return out, "", nil
-}
-
-// listPlan is the order in which a list reads its buckets: periods newest first,
-// each naming the buckets (and shared cases) that hold its entries.
-type listPlan struct {
-	periods []listPeriod
-	keyOf   func(id string) string
-}
-
-type listPeriod struct {
-	key     string
-	buckets []string
-	extra   []Summary
-}
-
-// planList reads the directories of the sources. The organization's list holds every
-// other list of the organization, so with it the others are not read; without it, a
-// worker's own months and the cases shared with her merge month by month.
-func (s *Store) planList(ctx context.Context, sources []Source) (listPlan, error) {
-	for _, src := range sources {
-		if src.Kind != "org" {
+		if seen[e.ID] || (after.refn != 0 && !after.before(e)) || !q.matches(e) {
 			continue
 		}
-		dir := orgList(src.Org)
-		periods, err := s.directory(ctx, dir)
-		if err != nil {
-			return listPlan{}, err
+		seen[e.ID] = true
+		out = append(out, e)
+		if len(out) > q.Limit {
+			return out[:q.Limit], encodeCursor(out[q.Limit-1]), nil
 		}
-		plan := listPlan{keyOf: func(id string) string { return bucketPeriod(dir, id) }}
-		for _, p := range periods {
-			plan.periods = append(plan.periods, listPeriod{key: p, buckets: []string{dir + "|" + p}})
-		}
-		return plan, nil
 	}
-	byMonth := map[string]*listPeriod{}
-	at := func(m string) *listPeriod {
-		if byMonth[m] == nil {
-			byMonth[m] = &listPeriod{key: m}
-		}
-		return byMonth[m]
-	}
+}
+
+// stream yields list entries newest reference first.
+type stream struct {
+	next  func() (Summary, bool, error)
+	close func()
+}
+
+// queryStream reads the entries from the cases themselves, through the indexes that
+// order each organization's cases by reference (the stores other than the embedded
+// one).
+func (s *Store) queryStream(ctx context.Context, sources []Source, after cursor) (stream, error) {
+	var or bson.A
 	for _, src := range sources {
 		switch src.Kind {
+		case "org":
+			or = append(or, bson.D{{Key: "org", Value: src.Org}})
 		case "own":
-			dir := ownList(src.Org, src.User)
-			months, err := s.directory(ctx, dir)
-			if err != nil {
-				return listPlan{}, err
-			}
-			for _, m := range months {
-				p := at(m)
-				p.buckets = append(p.buckets, dir+"|"+m)
-			}
+			or = append(or, bson.D{{Key: "org", Value: src.Org}, {Key: "recorded_by", Value: src.User}})
 		case "granted":
-			entries, err := s.bucket(ctx, grantList(src.Org, src.User))
-			if err != nil {
-				return listPlan{}, err
-			}
-			for _, e := range entries {
-				p := at(monthOf(e.ID))
-				p.extra = append(p.extra, e)
-			}
+			or = append(or, bson.D{{Key: "org", Value: src.Org}, {Key: "grants.user", Value: src.User}})
 		}
 	}
-	plan := listPlan{keyOf: monthOf}
-	for _, p := range byMonth {
-		plan.periods = append(plan.periods, *p)
+	if len(or) == 0 {
+		return stream{next: func() (Summary, bool, error) { return Summary{}, false, nil }, close: func() {}}, nil
 	}
-	slices.SortFunc(plan.periods, func(a, b listPeriod) int { return strings.Compare(b.key, a.key) })
-	return plan, nil
+	filter := bson.D{{Key: "$or", Value: or}, {Key: "erased", Value: bson.D{{Key: "$exists", Value: false}}}}
+	if after.refn != 0 {
+		filter = append(filter, bson.E{Key: "refn", Value: bson.D{{Key: "$lte", Value: after.refn}}})
+	}
+	cur, err := s.cases.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "refn", Value: -1}, {Key: "org", Value: -1}}).SetBatchSize(MaxPage+1).
+		SetProjection(bson.D{{Key: "narrative", Value: 0}, {Key: "contact", Value: 0}, {Key: "followups", Value: 0}}))
+	if err != nil {
+		return stream{}, err
+	}
+	return stream{
+		next: func() (Summary, bool, error) {
+			if !cur.Next(ctx) {
+				return Summary{}, false, cur.Err()
+			}
+			var d caseDoc
+			if err := cur.Decode(&d); err != nil {
+				return Summary{}, false, err
+			}
+			return summarize(&d), true, nil
+		},
+		close: func() { _ = cur.Close(context.WithoutCancel(ctx)) },
+	}, nil
 }
 
-// directory returns the periods a list holds cases in, newest first.
-func (s *Store) directory(ctx context.Context, id string) ([]string, error) {
-	var dir struct {
-		Periods []string `bson:"periods"`
+// chunkStream reads the entries from the chunk documents (the embedded store). The
+// organization's list holds every other list of the organization, so with it the
+// others are not read.
+func (s *Store) chunkStream(ctx context.Context, sources []Source, after cursor) (stream, error) {
+	var feeds []*feed
+	for _, src := range sources {
+		if src.Kind == "org" {
+			f, err := s.orgFeed(ctx, src.Org, after.refn)
+			if err != nil {
+				return stream{}, err
+			}
+			feeds = []*feed{f}
+			break
+		}
+		switch src.Kind {
+		case "own":
+			var h chunkHead
+			found, err := s.readDoc(ctx, s.lists, ownHead(src.Org, src.User), &h)
+			if err != nil {
+				return stream{}, err
+			}
+			var ids []string
+			for k := h.N; found && k >= 0; k-- {
+				ids = append(ids, ownChunkID(src.Org, src.User, k))
+			}
+			feeds = append(feeds, &feed{s: s, ids: ids})
+		case "granted":
+			feeds = append(feeds, &feed{s: s, ids: []string{grantList(src.Org, src.User)}})
+		}
 	}
-	err := s.lists.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&dir)
-	if err != nil && err != mongo.ErrNoDocuments {
+	return stream{next: func() (Summary, bool, error) { return mergeNext(ctx, feeds) }, close: func() {}}, nil
+}
+
+// orgFeed lists the chunks of an organization's list, newest first, from the years
+// it has references in and the last number of each.
+func (s *Store) orgFeed(ctx context.Context, org string, after int64) (*feed, error) {
+	var dir struct {
+		Years []int `bson:"years"`
+	}
+	if _, err := s.readDoc(ctx, s.lists, orgDir(org), &dir); err != nil {
 		return nil, err
 	}
-	slices.Sort(dir.Periods)
-	slices.Reverse(dir.Periods)
-	return dir.Periods, nil
-}
-
-// periodEntries merges the entries of one period from its buckets, newest first.
-func (s *Store) periodEntries(ctx context.Context, p listPeriod) ([]Summary, error) {
-	seen := map[string]bool{}
-	var all []Summary
-	add := func(es []Summary) {
-		for _, e := range es {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				all = append(all, e)
-			}
+	slices.Sort(dir.Years)
+	slices.Reverse(dir.Years)
+	var ids []string
+	for _, y := range dir.Years {
+		if after != 0 && int64(y) > after/1e7 {
+			continue
+		}
+		var counter struct {
+			Seq int64 `bson:"seq"`
+		}
+		if _, err := s.readDoc(ctx, s.counters, counterID(org, y), &counter); err != nil {
+			return nil, err
+		}
+		last := counter.Seq
+		if after != 0 && int64(y) == after/1e7 {
+			last = min(last, after%1e7)
+		}
+		for k := (last - 1) / listChunk; last > 0 && k >= 0; k-- {
+			ids = append(ids, orgChunk(org, y, k*listChunk+1))
 		}
 	}
-	for _, id := range p.buckets {
-		es, err := s.bucket(ctx, id)
+	return &feed{s: s, ids: ids}, nil
+}
+
+// feed yields the entries of a sequence of chunks whose references decrease from
+// one chunk to the next, each chunk sorted as it is read.
+type feed struct {
+	s    *Store
+	ids  []string
+	buf  []Summary
+	done bool
+}
+
+func (f *feed) peek(ctx context.Context) (*Summary, error) {
+	for len(f.buf) == 0 {
+		if len(f.ids) == 0 {
+			return nil, nil
+		}
+		es, err := f.s.bucket(ctx, f.ids[0])
 		if err != nil {
 			return nil, err
 		}
-		add(es)
+		f.ids = f.ids[1:]
+		slices.SortFunc(es, func(a, b Summary) int { return cmpRef(b, a) })
+		f.buf = es
 	}
-	add(p.extra)
-	slices.SortFunc(all, func(a, b Summary) int { return strings.Compare(b.ID, a.ID) })
-	return all, nil
+	return &f.buf[0], nil
+}
+
+// cmpRef orders list entries: by reference number, then (between organizations) by
+// organization code. Within one organization that is the order of recording.
+func cmpRef(a, b Summary) int {
+	if c := cmp.Compare(refNumber(a.Ref), refNumber(b.Ref)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Org, b.Org)
+}
+
+// cursor is the position of the last entry of a page.
+type cursor struct {
+	refn int64
+	org  string
+}
+
+// before reports whether e comes after the cursor's entry in a list (older).
+func (c cursor) before(e Summary) bool {
+	return cmpRef(e, Summary{Ref: formatRef(c.org, int(c.refn/1e7), c.refn%1e7), Org: c.org}) < 0
+}
+
+// mergeNext takes the newest entry among the feeds.
+func mergeNext(ctx context.Context, feeds []*feed) (Summary, bool, error) {
+	var best *feed
+	var top *Summary
+	for _, f := range feeds {
+		e, err := f.peek(ctx)
+		if err != nil {
+			return Summary{}, false, err
+		}
+		if e != nil && (top == nil || cmpRef(*e, *top) > 0) {
+			best, top = f, e
+		}
+	}
+	if best == nil {
+		return Summary{}, false, nil
+	}
+	e := *top
+	best.buf = best.buf[1:]
+	return e, true, nil
+}
+
+// readDoc decodes the document with id into v; found is false when there is none.
+func (s *Store) readDoc(ctx context.Context, coll *mongo.Collection, id string, v any) (bool, error) {
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (s *Store) bucket(ctx context.Context, id string) ([]Summary, error) {
 	var b struct {
 		E map[string][]byte `bson:"e"`
 	}
-	err := s.lists.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&b)
-	if err == mongo.ErrNoDocuments {
-		return nil, nil
-	}
-	if err != nil {
+	if _, err := s.readDoc(ctx, s.lists, id, &b); err != nil {
 		return nil, err
 	}
 	out := make([]Summary, 0, len(b.E))
@@ -380,15 +372,24 @@ func periodStart(date string) string {
 	return date
 }
 
-func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+// A cursor is the reference of the last entry of a page.
+func encodeCursor(e Summary) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(e.Org + "|" + strconv.FormatInt(refNumber(e.Ref), 10)))
+}
 
-func decodeCursor(c string) (string, error) {
+func decodeCursor(c string) (cursor, error) {
 	if c == "" {
-		return "", nil
+		return cursor{}, nil
 	}
+	bad := validation.Field("cursor", "not a cursor this server gave")
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || uuid.Validate(string(b)) != nil {
-		return "", validation.Field("cursor", "not a cursor this server gave")
+	if err != nil {
+		return cursor{}, bad
 	}
-	return string(b), nil
+	org, num, ok := strings.Cut(string(b), "|")
+	n, perr := strconv.ParseInt(num, 10, 64)
+	if !ok || org == "" || perr != nil || n < 1000*1e7 || n > 9999*1e7+1e7-1 {
+		return cursor{}, bad
+	}
+	return cursor{refn: n, org: org}, nil
 }

@@ -78,24 +78,23 @@ func TestRebuildListsRepairs(t *testing.T) {
 	// Lists kept by the store's own writes are what the cases call for.
 	mustRebuild(t, s, 0)
 
-	m := monthOf(c2.ID)
-	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: "o|LIM|" + bucketPeriod("o|LIM", c2.ID)}}); err != nil { // lost bucket
+	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: orgChunkOf(&caseDoc{Org: "LIM", Ref: c2.Ref})}}); err != nil { // lost chunk
 		t.Fatal(err)
 	}
 	if _, err := s.lists.DeleteOne(ctx, bson.D{{Key: "_id", Value: "g|LIM|u-lawyer"}}); err != nil { // lost grant list
 		t.Fatal(err)
 	}
-	listWrite(t, s, "u|LIM|u-ana|"+m, entry(t, summarize(erasedDoc))) // erased case still listed
+	listWrite(t, s, "u|LIM|u-ana|0", entry(t, summarize(erasedDoc))) // erased case still listed
 	c2Doc, err := s.load(ctx, c2.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := summarize(c2Doc)
 	stale.Status = "closed"
-	listWrite(t, s, "u|LIM|u-bea|"+m, entry(t, stale)) // status changed by hand
-	listWrite(t, s, "o|LIM", bson.D{{Key: "$addToSet", Value: bson.D{{Key: "periods", Value: "1999-01"}}}})
-	listWrite(t, s, "o|LIM|1999-01", bson.D{{Key: "$set", Value: bson.D{{Key: "e", Value: bson.D{}}}}}) // stray bucket
-	if _, err := s.lists.InsertOne(ctx, bson.D{{Key: "_id", Value: 42}}); err != nil {                  // not a list at all
+	listWrite(t, s, "u|LIM|u-bea|0", entry(t, stale)) // status changed by hand
+	listWrite(t, s, "o|LIM", bson.D{{Key: "$addToSet", Value: bson.D{{Key: "years", Value: 1999}}}})
+	listWrite(t, s, "o|LIM|1999|0", bson.D{{Key: "$set", Value: bson.D{{Key: "e", Value: bson.D{}}}}}) // stray chunk
+	if _, err := s.lists.InsertOne(ctx, bson.D{{Key: "_id", Value: 42}}); err != nil {                 // not a list at all
 		t.Fatal(err)
 	}
 	broken := listView(t, s)
@@ -103,8 +102,8 @@ func TestRebuildListsRepairs(t *testing.T) {
 		t.Fatal("the corruption did not show in the lists")
 	}
 
-	// Fixed: the org bucket, the grant list, ana's and bea's buckets and the org
-	// directory are rewritten; the stray bucket and the non-list are deleted.
+	// Fixed: the org chunk, the grant list, ana's and bea's chunks and the org
+	// directory are rewritten; the stray chunk and the non-list are deleted.
 	mustRebuild(t, s, 7)
 	if diff := cmp.Diff(want, listView(t, s)); diff != "" {
 		t.Errorf("lists after rebuild (-want +got):\n%s", diff)
@@ -123,7 +122,8 @@ func TestRebuildListsDropsEmptyLists(t *testing.T) {
 	if _, err := s.Erase(ctx, ana, c.ID, allowAll); err != nil {
 		t.Fatal(err)
 	}
-	// Left empty by the erase: two directories, two buckets and the grant list.
+	// Left empty by the erase: the year directory, the head of ana's list, two chunks
+	// and the grant list.
 	mustRebuild(t, s, 5)
 	if n := mustCount(t, s.lists); n != 0 {
 		t.Errorf("%d list documents left, want none", n)

@@ -26,9 +26,9 @@ func TestReferencesPerOrganizationAndYear(t *testing.T) {
 		year int
 		want string
 	}{{2031, "LIM-2031-00001"}, {2031, "LIM-2031-00002"}, {2025, "LIM-2025-00001"}} {
-		ref, err := s.nextRef(ctx, "LIM", tt.year)
-		if err != nil || ref != tt.want {
-			t.Errorf("nextRef(LIM, %d) = %q, %v; want %q", tt.year, ref, err, tt.want)
+		seq, err := s.propose(ctx, "LIM", tt.year)
+		if ref := formatRef("LIM", tt.year, seq); err != nil || ref != tt.want {
+			t.Errorf("propose(LIM, %d) = %q, %v; want %q", tt.year, ref, err, tt.want)
 		}
 	}
 	if c := mustCreate(t, s, ana, validInput()); c.Ref != refOf("LIM", 4) {

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -27,20 +28,23 @@ type Store struct {
 	counters *mongo.Collection
 	idem     *mongo.Collection
 	facts    *mongo.Collection
+	intents  *mongo.Collection
 	vocab    *vocabulary.Vocabulary
 	ring     *keyring.Ring
 	orgKeys  *keyring.OrgKeys
-	// embedded: the single-process store, where a version check runs under an
-	// in-process lock instead of in the filter (only {_id} filters avoid a scan).
-	embedded bool
-	now      func() time.Time
-	locks    [64]sync.Mutex
-	// shared serializes, on the embedded store, the writes to documents that many
-	// requests update (reference counters, list buckets): its updates read and rewrite
-	// a document without isolation, so concurrent $inc or $set on one document lose
-	// writes and concurrent upserts fail with a duplicate key.
-	shared sync.Mutex
-	known  sync.Map // list periods already named in their directory
+	// derived: lists and facts are kept as chunk documents (the embedded store, which
+	// one process owns and which scans for any filter but {_id}); otherwise they are
+	// read by query from the cases, which MongoDB's indexes serve, and no document is
+	// shared between the cases of several servers.
+	derived bool
+	now     func() time.Time
+	locks   [64]sync.Mutex
+
+	writer    committer
+	refs      refCounters
+	heads     heads
+	accessLog AccessLog
+	onError   func(string)
 }
 
 // NewStore returns the case store over db.
@@ -51,11 +55,14 @@ func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keyring.Ring, org
 		counters: db.Collection("counters"),
 		idem:     db.Collection("idempotency"),
 		facts:    db.Collection("case_facts"),
+		intents:  db.Collection("case_intents"),
 		vocab:    v,
 		ring:     ring,
 		orgKeys:  orgKeys,
-		embedded: db.Embedded,
+		derived:  db.Embedded,
 		now:      func() time.Time { return time.Now().UTC() },
+		refs:     refCounters{last: map[string]int64{}},
+		heads:    heads{head: map[string]*chunkHead{}, years: map[string]bool{}},
 	}
 }
 
@@ -69,18 +76,21 @@ func (s *Store) Vocabulary() *vocabulary.Vocabulary { return s.vocab }
 // idempotent. Lists and lookups go by _id, so these serve reports, exports and
 // maintenance on MongoDB.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
-	if err := database.EnsureCollections(ctx, s.cases.Database(), s.cases.Name(), s.lists.Name(), s.counters.Name(), s.idem.Name(), s.facts.Name(), "org_keys"); err != nil {
+	if err := database.EnsureCollections(ctx, s.cases.Database(), s.cases.Name(), s.lists.Name(), s.counters.Name(), s.idem.Name(), s.facts.Name(), s.intents.Name(), "org_keys"); err != nil {
 		return fmt.Errorf("cases.Store.EnsureIndexes: %w", err)
 	}
 	// The unique reference is a guard on both stores. The other indexes serve
 	// MongoDB's queries; the embedded store cannot use them (it scans for any filter
 	// but _id) and would only pay for them on every write.
 	models := []mongo.IndexModel{{Keys: bson.D{{Key: "org", Value: 1}, {Key: "ref", Value: 1}}, Options: options.Index().SetUnique(true).SetName("org_ref")}}
-	if !s.embedded {
+	if !s.derived {
+		// Lists and facts by query: newest reference first, per list and per month.
 		models = append(models,
-			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "recorded_by", Value: 1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("org_recorder")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "refn", Value: -1}}, Options: options.Index().SetName("org_refn")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "recorded_by", Value: 1}, {Key: "refn", Value: -1}}, Options: options.Index().SetName("org_recorder_refn")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "grants.user", Value: 1}, {Key: "refn", Value: -1}}, Options: options.Index().SetName("org_grantee_refn")},
+			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "period.month", Value: 1}}, Options: options.Index().SetName("org_month")},
 			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "subject", Value: 1}}, Options: options.Index().SetName("org_subject")},
-			mongo.IndexModel{Keys: bson.D{{Key: "grants.user", Value: 1}}, Options: options.Index().SetName("grantee")},
 			mongo.IndexModel{Keys: bson.D{{Key: "org", Value: 1}, {Key: "period.quarter", Value: 1}}, Options: options.Index().SetName("org_quarter")},
 		)
 	}
@@ -100,16 +110,6 @@ func (s *Store) lock(id string) func() {
 	m := &s.locks[h%uint32(len(s.locks))]
 	m.Lock()
 	return m.Unlock
-}
-
-// lockShared takes the shared-document lock on the embedded store; MongoDB's
-// single-document updates are atomic and need none.
-func (s *Store) lockShared() func() {
-	if !s.embedded {
-		return func() {}
-	}
-	s.shared.Lock()
-	return s.shared.Unlock
 }
 
 // load reads the stored document of a case, erased or not.
@@ -148,4 +148,48 @@ func wrap(err *error, format string, args ...any) {
 	if *err != nil {
 		*err = fmt.Errorf(format+": %w", append(args, *err)...)
 	}
+}
+
+// maxStatements bounds the update, replace and delete statements of one command. The
+// embedded store keeps each statement's query open until the whole command ends, one
+// SQLite connection each out of a pool of 100: a bulk write of a hundred updates
+// waits forever for a connection (measured with FerretDB 1.24.2).
+const maxStatements = 50
+
+// bulkWrite runs models in commands of at most maxStatements, and reports refused
+// statements as one mongo.BulkWriteException indexed into models.
+func bulkWrite(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel, ordered bool) error {
+	_, err := bulkWriteCount(ctx, coll, models, ordered)
+	return err
+}
+
+// bulkWriteCount is bulkWrite, also returning how many documents the statements
+// matched.
+func bulkWriteCount(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel, ordered bool) (matched int64, err error) {
+	var all mongo.BulkWriteException
+	for off := 0; off < len(models); off += maxStatements {
+		part := models[off:min(off+maxStatements, len(models))]
+		res, err := coll.BulkWrite(ctx, part, options.BulkWrite().SetOrdered(ordered))
+		if res != nil {
+			matched += res.MatchedCount
+		}
+		if err == nil {
+			continue
+		}
+		var bwe mongo.BulkWriteException
+		if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+			return matched, err
+		}
+		for _, we := range bwe.WriteErrors {
+			we.Index += off
+			all.WriteErrors = append(all.WriteErrors, we)
+		}
+		if ordered {
+			break
+		}
+	}
+	if len(all.WriteErrors) > 0 {
+		return matched, all
+	}
+	return matched, nil
 }

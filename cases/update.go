@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"registro/audit"
 	"registro/validation"
 )
 
@@ -18,18 +19,23 @@ import (
 // with the version raised, and refreshes the lists. On MongoDB the version sits in the
 // write's filter, so replicas cannot overwrite each other; on the single-process
 // embedded store the in-process lock gives the same guarantee without a scan.
-func (s *Store) mutate(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error)) (*Case, error) {
+func (s *Store) mutate(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error), entry func(c *Case) audit.Entry) (*Case, error) {
 	for attempt := 0; ; attempt++ {
-		c, err := s.mutateOnce(ctx, id, version, allow, change)
+		c, err := s.mutateOnce(ctx, id, version, allow, change, entry)
 		// A concurrent writer on another replica: retry when the caller named no version.
-		if errors.Is(err, ErrVersionConflict) && version == nil && attempt < 5 {
+		if errors.Is(err, ErrVersionConflict) && version == nil && attempt < 20 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+			}
 			continue
 		}
 		return c, err
 	}
 }
 
-func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error)) (*Case, error) {
+func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error), entry func(c *Case) audit.Entry) (*Case, error) {
 	unlock := s.lock(id)
 	defer unlock()
 	d, err := s.load(ctx, id)
@@ -56,21 +62,13 @@ func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow
 	if err != nil {
 		return nil, err
 	}
-	filter := bson.D{{Key: "_id", Value: id}}
-	if !s.embedded {
-		filter = append(filter, bson.E{Key: "version", Value: d.Version})
-	}
-	res, err := s.cases.ReplaceOne(ctx, filter, nd)
-	if err != nil {
-		return nil, err
-	}
-	if res.MatchedCount == 0 {
+	// The intent of the write, inserted under the case's id, is what keeps two servers
+	// from writing the case at once: the second finds it and retries.
+	err = s.commit(ctx, &writeOp{kind: opReplace, doc: nd, old: d, revoked: revoked, entry: entry(c)})
+	if errors.Is(err, errInFlight) {
 		return nil, ErrVersionConflict
 	}
-	if err := s.indexCase(ctx, nd, revoked); err != nil {
-		return nil, err
-	}
-	if err := s.updateFacts(ctx, d, nd); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -114,7 +112,7 @@ func (s *Store) Update(ctx context.Context, a Actor, id string, p Patch, allow f
 			c.Grants = []Grant{}
 		}
 		return revoked, nil
-	})
+	}, func(c *Case) audit.Entry { return a.entry("case.update", id, c.Ref) })
 }
 
 func applyPatch(c *Case, p Patch) {
@@ -205,7 +203,7 @@ func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in Followup
 			c.Response.Status = "in_follow_up"
 		}
 		return nil, nil
-	})
+	}, func(c *Case) audit.Entry { return a.entry("case.followup", id, c.Ref) })
 }
 
 // MaxGrants bounds the live shares of one case: the MongoDB filter of authorization
@@ -243,12 +241,12 @@ func (s *Store) Grant(ctx context.Context, a Actor, id, user, username string, e
 		c.Grants = append(c.Grants, Grant{User: user, Username: username, GrantedBy: a.UserID,
 			GrantedAt: now.Truncate(time.Millisecond), ExpiresAt: expires.UTC().Truncate(time.Millisecond)})
 		return expired, nil
-	})
+	}, func(*Case) audit.Entry { return a.entry("case.grant", id, username) })
 }
 
-// Revoke ends the share of the case with id with user. It returns ErrNotFound when the
-// case is out of reach or was not shared with user.
-func (s *Store) Revoke(ctx context.Context, id, user string, allow func(*Case) bool) (_ *Case, err error) {
+// Revoke ends the share of the case with id with user (username for the access log).
+// It returns ErrNotFound when the case is out of reach or was not shared with user.
+func (s *Store) Revoke(ctx context.Context, a Actor, id, user, username string, allow func(*Case) bool) (_ *Case, err error) {
 	defer wrap(&err, "cases.Store.Revoke(%s)", id)
 	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
 		n := len(c.Grants)
@@ -257,7 +255,7 @@ func (s *Store) Revoke(ctx context.Context, id, user string, allow func(*Case) b
 			return nil, ErrNotFound
 		}
 		return []string{user}, nil
-	})
+	}, func(*Case) audit.Entry { return a.entry("case.revoke", id, username) })
 }
 
 // Erase destroys the case with id when allow accepts it: the document is replaced by a
@@ -265,6 +263,24 @@ func (s *Store) Revoke(ctx context.Context, id, user string, allow func(*Case) b
 // leaves every list. It returns ErrNotFound.
 func (s *Store) Erase(ctx context.Context, a Actor, id string, allow func(*Case) bool) (ref string, err error) {
 	defer wrap(&err, "cases.Store.Erase(%s)", id)
+	for attempt := 0; ; attempt++ {
+		ref, err = s.eraseOnce(ctx, a, id, allow)
+		if !errors.Is(err, errInFlight) || attempt >= 20 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
+	}
+	if errors.Is(err, errInFlight) {
+		err = ErrVersionConflict
+	}
+	return ref, err
+}
+
+func (s *Store) eraseOnce(ctx context.Context, a Actor, id string, allow func(*Case) bool) (string, error) {
 	unlock := s.lock(id)
 	defer unlock()
 	d, err := s.load(ctx, id)
@@ -278,17 +294,24 @@ func (s *Store) Erase(ctx context.Context, a Actor, id string, allow func(*Case)
 	if !allow(c) {
 		return "", ErrNotFound
 	}
-	tomb := bson.D{
-		{Key: "_id", Value: d.ID}, {Key: "ref", Value: d.Ref}, {Key: "org", Value: d.Org},
-		{Key: "recorded_by", Value: d.RecordedBy}, {Key: "recorded_at", Value: d.RecordedAt},
-		{Key: "version", Value: d.Version + 1},
-		{Key: "erased", Value: Erasure{At: s.now().Truncate(time.Millisecond), By: a.UserID}},
+	// The tombstone keeps only what explains the reference sequence and where the
+	// case was listed, so that its removal from the lists can be finished after a crash.
+	tomb := &caseDoc{ID: d.ID, Ref: d.Ref, Org: d.Org, RecordedBy: d.RecordedBy, RecordedAt: d.RecordedAt,
+		Version: d.Version + 1, RefN: d.RefN, Pos: d.Pos,
+		Erased: &Erasure{At: s.now().Truncate(time.Millisecond), By: a.UserID}}
+	var revoked []string
+	for _, g := range d.Grants {
+		revoked = append(revoked, g.User)
 	}
-	if _, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, tomb); err != nil {
+	op := &writeOp{kind: opErase, doc: tomb, old: d, revoked: revoked, entry: a.entry("case.erase", id, d.Ref),
+		stored: bson.D{
+			{Key: "_id", Value: tomb.ID}, {Key: "ref", Value: tomb.Ref}, {Key: "org", Value: tomb.Org},
+			{Key: "recorded_by", Value: tomb.RecordedBy}, {Key: "recorded_at", Value: tomb.RecordedAt},
+			{Key: "version", Value: tomb.Version}, {Key: "refn", Value: tomb.RefN}, {Key: "pos", Value: tomb.Pos},
+			{Key: "erased", Value: tomb.Erased},
+		}}
+	if err := s.commit(ctx, op); err != nil {
 		return "", err
 	}
-	if err := s.unindexCase(ctx, d); err != nil {
-		return "", err
-	}
-	return d.Ref, s.updateFacts(ctx, d, nil)
+	return d.Ref, nil
 }

@@ -117,5 +117,5 @@ func userOf(c *gin.Context) accounts.User {
 
 func actorOf(c *gin.Context) cases.Actor {
 	u := userOf(c)
-	return cases.Actor{UserID: u.ID, Username: u.Username, Org: u.Org, Role: string(u.Role)}
+	return cases.Actor{UserID: u.ID, Username: u.Username, Org: u.Org, Role: string(u.Role), Client: c.ClientIP()}
 }

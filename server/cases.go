@@ -31,9 +31,6 @@ func (s *Server) opCreateCase(c *gin.Context, in cases.Input, key string) (*case
 		_ = s.record(c, "case.create", "", outcomeOf(err), "")
 		return nil, false, err
 	}
-	if err := s.record(c, "case.create", k.ID, "ok", k.Ref); err != nil {
-		return nil, false, err
-	}
 	return k, replayed, nil
 }
 
@@ -89,9 +86,6 @@ func (s *Server) opUpdateCase(c *gin.Context, id string, p cases.Patch) (*cases.
 		_ = s.record(c, "case.update", id, outcomeOf(err), "")
 		return nil, err
 	}
-	if err := s.record(c, "case.update", id, "ok", k.Ref); err != nil {
-		return nil, err
-	}
 	return k, nil
 }
 
@@ -103,9 +97,6 @@ func (s *Server) opAddFollowup(c *gin.Context, id string, in cases.FollowupInput
 	k, err := s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
 	if err != nil {
 		_ = s.record(c, "case.followup", id, outcomeOf(err), "")
-		return nil, err
-	}
-	if err := s.record(c, "case.followup", id, "ok", k.Ref); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -120,9 +111,6 @@ func (s *Server) opEraseCase(c *gin.Context, id string) (string, error) {
 	ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
 	if err != nil {
 		_ = s.record(c, "case.erase", id, outcomeOf(err), "")
-		return "", err
-	}
-	if err := s.record(c, "case.erase", id, "ok", ref); err != nil {
 		return "", err
 	}
 	return ref, nil

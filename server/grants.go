@@ -55,9 +55,6 @@ func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (*cases.C
 		_ = s.record(c, "case.grant", id, outcomeOf(err), grantee.Username)
 		return nil, err
 	}
-	if err := s.record(c, "case.grant", id, "ok", grantee.Username); err != nil {
-		return nil, err
-	}
 	return k, nil
 }
 
@@ -72,13 +69,13 @@ func (s *Server) opRevokeGrant(c *gin.Context, id, user string) error {
 		err = errNotFound
 	}
 	if err == nil {
-		_, err = s.Cases.Revoke(c.Request.Context(), id, grantee.ID, s.caseAllow(sub, scopes))
+		_, err = s.Cases.Revoke(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, s.caseAllow(sub, scopes))
 	}
 	if err != nil {
 		_ = s.record(c, "case.revoke", id, outcomeOf(err), "")
 		return err
 	}
-	return s.record(c, "case.revoke", id, "ok", grantee.Username)
+	return nil
 }
 
 func (s *Server) grantCase(c *gin.Context) error {

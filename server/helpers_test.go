@@ -114,6 +114,11 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 			tb.Fatalf("%s.EnsureIndexes: %v", name, err)
 		}
 	}
+	// As the server's start wires them: case writes log themselves.
+	cs.SetAccessLog(al)
+	if err := cs.Start(ctx); err != nil {
+		tb.Fatalf("cases.Start: %v", err)
+	}
 	logs := &syncBuffer{}
 	// A page that asked for a text the catalogue lacks logged it: that fails the test.
 	tb.Cleanup(func() {

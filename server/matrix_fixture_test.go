@@ -130,7 +130,7 @@ func (fx *matrixFixture) caseSet(checkLegal bool) (map[string]string, error) {
 			}
 		}
 	}
-	if _, err := ts.Cases.Revoke(ctx, k["revoked"], legal.ID, all); err != nil {
+	if _, err := ts.Cases.Revoke(ctx, cases.Actor{Org: legal.Org}, k["revoked"], legal.ID, legal.Username, all); err != nil {
 		return nil, fmt.Errorf("revoke: %w", err)
 	}
 	st, body, err := ts.try(http.MethodPatch, "/api/v1/cases/"+k["noconsent"], fx.tokens["coordinator"], map[string]any{

@@ -50,7 +50,8 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	if err != nil {
 		return nil, err
 	}
-	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Name: cfg.DBName, Logger: log})
+	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Name: cfg.DBName, Logger: log,
+		MinFree: cfg.MinFreeMB << 20})
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +74,14 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		}
 	}
 	if err := db.IndexIDs(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	// Case writes append their access-log entries themselves, in their batch; what a
+	// crash left owing is settled before anything else is served.
+	cs.SetAccessLog(a.audit)
+	cs.SetErrorLog(func(msg string) { log.Warn(msg, slog.String("component", "cases")) })
+	if err := cs.Start(ctx); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}

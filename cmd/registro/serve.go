@@ -62,6 +62,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	go a.maintain(jobs, 10*time.Minute)
+	go a.cases.RecoverLoop(jobs, time.Minute)
 	// Automatic releases stop with the server's context, and the store is closed only
 	// once the publisher has returned.
 	pubCtx, stopPublishing := context.WithCancel(ctx)
