@@ -35,6 +35,9 @@ type config struct {
 	// MinFreeMB is the free space (MiB) the embedded store's disk must keep: below it
 	// /readyz answers 503. Zero turns the check off.
 	MinFreeMB uint64
+	// MemoryLimitMB is the Go runtime's soft memory limit for the server (0: none);
+	// GOMEMLIMIT, when set, wins.
+	MemoryLimitMB uint64
 }
 
 // loadConfig reads the environment through getenv, applying defaults. It returns every
@@ -70,6 +73,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ReleaseDelay, err = parseDelay(orDefault(getenv("REGISTRO_RELEASE_DELAY"), "15")); err != nil {
 		problems = append(problems, "REGISTRO_RELEASE_DELAY: a number of days (15) or a duration (360h), not negative")
+	}
+	if c.MemoryLimitMB, err = strconv.ParseUint(orDefault(getenv("REGISTRO_MEMORY_LIMIT_MB"), "96"), 10, 32); err != nil || c.MemoryLimitMB != 0 && c.MemoryLimitMB < 64 {
+		problems = append(problems, "REGISTRO_MEMORY_LIMIT_MB: the server's soft memory limit in MiB, a whole number of at least 64 such as 96; 0 leaves it to the Go runtime")
 	}
 	if c.MinFreeMB, err = strconv.ParseUint(orDefault(getenv("REGISTRO_MIN_FREE_MB"), "256"), 10, 32); err != nil {
 		problems = append(problems, "REGISTRO_MIN_FREE_MB: free disk space in MiB below which /readyz answers 503, a whole number such as 256; 0 turns the check off")
@@ -136,7 +142,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
 		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
-		slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB),
+		slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB), slog.Uint64("memory_limit_mb", c.MemoryLimitMB),
 	)
 }
 

@@ -21,3 +21,20 @@ func TestConfigMinFree(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigMemoryLimit checks REGISTRO_MEMORY_LIMIT_MB: 96 MiB by default, 0 for no
+// limit, and a clear refusal of a limit too small to run in or of anything else.
+func TestConfigMemoryLimit(t *testing.T) {
+	for env, want := range map[string]uint64{"": 96, "0": 0, "512": 512} {
+		c, err := loadConfig(func(k string) string { return map[string]string{"REGISTRO_MEMORY_LIMIT_MB": env}[k] })
+		if err != nil || c.MemoryLimitMB != want {
+			t.Errorf("REGISTRO_MEMORY_LIMIT_MB=%q: %d, %v; want %d", env, c.MemoryLimitMB, err, want)
+		}
+	}
+	for _, env := range []string{"32", "-1", "1.5", "lots"} {
+		_, err := loadConfig(func(k string) string { return map[string]string{"REGISTRO_MEMORY_LIMIT_MB": env}[k] })
+		if err == nil || !strings.Contains(err.Error(), "REGISTRO_MEMORY_LIMIT_MB") {
+			t.Errorf("REGISTRO_MEMORY_LIMIT_MB=%q: %v, want an error naming the variable", env, err)
+		}
+	}
+}

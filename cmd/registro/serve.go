@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"registro/server"
@@ -21,6 +22,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	defer a.close()
+	// A soft memory limit: near it the garbage collector works harder instead of the
+	// heap growing, which keeps a small machine's server within its budget under load
+	// (scripts/load, 20 clients, mixed: 186 MB resident without it, 137 MB with 96 MiB,
+	// at the same rate). Large statistics builds then spend more time collecting.
+	if a.cfg.MemoryLimitMB > 0 && getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(a.cfg.MemoryLimitMB) << 20)
+	}
 
 	boot, err := a.accounts.Bootstrap(ctx, a.cfg.BootstrapOrg, "Organización inicial", a.cfg.BootstrapPassword)
 	if err != nil {
