@@ -3,6 +3,8 @@ package cases
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"registro/database"
 )
@@ -106,4 +110,105 @@ func TestCasesSurviveRestart(t *testing.T) {
 	if c := mustCreate(t, s, ana, validInput()); c.Ref != refOf("LIM", 3) {
 		t.Errorf("next ref after restart = %s, want %s", c.Ref, refOf("LIM", 3))
 	}
+}
+
+// TestErasureLeavesNothingInTheFiles: the attacker holds a copy of the data directory,
+// taken right after an erasure was answered and again after a clean stop, and the key
+// file. Every version the case ever had (its wrapped data key, sealed narrative,
+// contact and notes, its pseudonym in clear) and every version of its list entries and
+// facts must be gone from every file: with nothing to unwrap, the key file is no help.
+func TestErasureLeavesNothingInTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	db := mustOpenDir(t, dir)
+	ctx := context.Background()
+	s := mustStoreOn(t, db)
+	if err := s.EnsureIndexes(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.IndexIDs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.SetPurger(db.Purge)
+	mustCreate(t, s, bea, validInput()) // a neighbour that stays
+
+	var needles [][]byte
+	collect := func(id string) {
+		var doc caseDoc
+		if err := s.cases.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][]byte{doc.Key.Key, doc.Narrative, doc.Contact} {
+			if len(b) > 0 {
+				needles = append(needles, []byte(base64.StdEncoding.EncodeToString(b)))
+			}
+		}
+		for _, f := range doc.Followups {
+			needles = append(needles, []byte(base64.StdEncoding.EncodeToString(f.Note)))
+		}
+		needles = append(needles, []byte(doc.Subject))
+		for _, coll := range []*mongo.Collection{s.lists, s.facts} {
+			cur, err := coll.Find(ctx, bson.D{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for cur.Next(ctx) {
+				for _, field := range []string{"e", "f"} {
+					if v, err := cur.Current.LookupErr(field, id); err == nil {
+						_, b := v.Binary()
+						needles = append(needles, []byte(base64.StdEncoding.EncodeToString(b)))
+					}
+				}
+			}
+		}
+	}
+	c := mustSensitiveCase(t, s, ana) // a create and a follow-up: two versions
+	collect(c.ID)
+	c, err := s.Grant(ctx, ana, c.ID, "u-lawyer", "lawyer", testNow.Add(time.Hour), allowAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect(c.ID)
+	if _, err := s.Update(ctx, ana, c.ID, Patch{Version: ptr(c.Version), Incident: &IncidentPatch{Date: ptr("2026-03-02")}}, allowAll); err != nil {
+		t.Fatal(err)
+	}
+	collect(c.ID)
+
+	scan := func() (found []string) {
+		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, n := range needles {
+				if bytes.Contains(b, n) {
+					found = append(found, fmt.Sprintf("%s holds %.40s", filepath.Base(path), n))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	// The scan must see the case while it exists, or it proves nothing.
+	if found := scan(); len(found) == 0 {
+		t.Fatal("the scan finds nothing of a live case: it does not read the store's files")
+	}
+	if _, err := s.Erase(ctx, bea, c.ID, allowAll); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range scan() {
+		t.Errorf("after the erasure was answered: %s", f)
+	}
+	if err := db.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range scan() {
+		t.Errorf("after a clean stop: %s", f)
+	}
+	t.Logf("%d byte strings of the case's versions searched for", len(needles))
 }

@@ -45,7 +45,12 @@ type Store struct {
 	heads     heads
 	accessLog AccessLog
 	onError   func(string)
+	purge     func(context.Context) error
 }
+
+// SetPurger gives the store the function that removes freed content from the store's
+// files (database.DB.Purge); every erasure calls it before it is answered.
+func (s *Store) SetPurger(f func(context.Context) error) { s.purge = f }
 
 // NewStore returns the case store over db.
 func NewStore(db *database.DB, v *vocabulary.Vocabulary, ring *keyring.Ring, orgKeys *keyring.OrgKeys) *Store {

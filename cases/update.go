@@ -313,5 +313,13 @@ func (s *Store) eraseOnce(ctx context.Context, a Actor, id string, allow func(*C
 	if err := s.commit(ctx, op); err != nil {
 		return "", err
 	}
+	// Erased means gone from the files too: the earlier versions of the case, of its
+	// list entries and of its facts, still in the write-ahead log, go before the
+	// erasure is answered.
+	if s.purge != nil {
+		if err := s.purge(context.WithoutCancel(ctx)); err != nil {
+			return "", fmt.Errorf("the case is erased, but its earlier versions are still in the store's log: %w", err)
+		}
+	}
 	return d.Ref, nil
 }

@@ -88,6 +88,9 @@ func sqliteURL(dir string, maxPages int) string {
 	q := url.Values{}
 	q.Add("_pragma", pragmaSynchronous)
 	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
+	// Freed content is overwritten with zeros, so an erased case's bytes do not stay
+	// in free pages of the file (see DB.Purge for the write-ahead log).
+	q.Add("_pragma", "secure_delete(on)")
 	if maxPages > 0 {
 		q.Add("_pragma", fmt.Sprintf("max_page_count(%d)", maxPages))
 	}
