@@ -105,6 +105,9 @@ func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("database: data directory: %w", err)
 	}
+	// Every file of the data directory (SQLite's database, log and index, the lock, the
+	// socket) is created readable by this account only.
+	syscall.Umask(0o077)
 	sqliteDir := filepath.Join(dir, "sqlite")
 	if err := os.MkdirAll(sqliteDir, 0o700); err != nil {
 		return nil, fmt.Errorf("database: create data directory: %w", err)
@@ -143,6 +146,10 @@ func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.L
 	})
 	startMu.Unlock()
 	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "malformed") || strings.Contains(msg, "not a database") {
+			// SQLite's own words for a damaged file (codes 11 and 26).
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, sqliteDir, err)
+		}
 		return nil, fmt.Errorf("database: start embedded store: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

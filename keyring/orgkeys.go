@@ -115,3 +115,26 @@ func (k *OrgKeys) Rewrap(ctx context.Context) (n int, err error) {
 	}
 	return n, nil
 }
+
+// ErrWrongKeys reports that the key-encryption keys given do not open the data stored.
+var ErrWrongKeys = errors.New("the key-encryption keys do not open the data stored")
+
+// Check unwraps every organization's key with the ring, so that a server or command
+// given the wrong key file (another installation's, or an older copy) stops before it
+// serves or writes anything. It returns ErrWrongKeys naming the organization and key.
+func (k *OrgKeys) Check(ctx context.Context) error {
+	cur, err := k.coll.Find(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("keyring.OrgKeys.Check: %w", err)
+	}
+	var docs []orgKeyDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("keyring.OrgKeys.Check: %w", err)
+	}
+	for _, d := range docs {
+		if _, err := k.ring.Unwrap(d.Pseudonym, []byte("pseudonym:"+d.Org)); err != nil {
+			return fmt.Errorf("%w: organization %s's keys are sealed under key %q, which the keys given (active %q) do not open: is this the key file of this data?", ErrWrongKeys, d.Org, d.Pseudonym.KEK, k.ring.ActiveID())
+		}
+	}
+	return nil
+}

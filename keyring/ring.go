@@ -64,10 +64,24 @@ func ParseRing(text string) (*Ring, error) {
 // dataDir, since a copy of the data alone must decrypt nothing. created reports whether
 // a new file was written.
 func LoadRingFile(path, dataDir string) (r *Ring, created bool, err error) {
+	return OpenRingFile(path, dataDir, true)
+}
+
+// ErrKeyFileMissing reports that the key file does not exist while the data it opens
+// does.
+var ErrKeyFileMissing = errors.New("the key file is missing")
+
+// OpenRingFile is LoadRingFile that creates a missing key file only when mayCreate: a
+// store that already holds sealed data needs its own key file back, never a new one
+// (which would open none of it, and would be written over the way back).
+func OpenRingFile(path, dataDir string, mayCreate bool) (r *Ring, created bool, err error) {
 	if Inside(path, dataDir) {
 		return nil, false, fmt.Errorf("key file %s is inside the data directory %s: keep it elsewhere so a copy of the data alone decrypts nothing", path, dataDir)
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !mayCreate {
+		return nil, false, fmt.Errorf("%w: %s does not exist, but the database holds data sealed under its keys: restore it from its backup (a new key would open none of that data)", ErrKeyFileMissing, path)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		if err := writeNewRing(path); err != nil {
 			return nil, false, err

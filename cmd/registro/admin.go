@@ -109,6 +109,11 @@ func checkCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		return err
 	}
 	defer a.close()
+	// SQLite's full check of the embedded store's file first (a start runs the quick one).
+	if err := a.db.CheckIntegrity(ctx, true); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "The store's file passes SQLite's integrity check.")
 	n, unsettled, err := a.cases.Check(ctx)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,10 +39,6 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	log.Info("starting", slog.String("version", version), slog.Any("config", cfg))
 
-	ring, err := loadRing(cfg, log)
-	if err != nil {
-		return nil, err
-	}
 	vocab, err := loadVocabulary(cfg)
 	if err != nil {
 		return nil, err
@@ -50,12 +47,37 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	if err != nil {
 		return nil, err
 	}
+	const damaged = "%w: stop here and restore the data directory from the last backup (keep this copy for inspection)"
 	db, err := database.Open(ctx, database.Options{URI: cfg.MongoURI, DataDir: cfg.DataDir, Name: cfg.DBName, Logger: log,
 		MinFree: cfg.MinFreeMB << 20})
+	if errors.Is(err, database.ErrCorrupt) {
+		return nil, fmt.Errorf(damaged, err)
+	}
 	if err != nil {
 		return nil, err
 	}
+	if err := db.CheckIntegrity(ctx, false); err != nil {
+		_ = db.Close(context.Background())
+		return nil, fmt.Errorf(damaged, err)
+	}
+	// The keys are checked against the data before anything is served or written: a
+	// missing key file is created only for a store that holds nothing sealed yet, and
+	// keys that do not open the stored organization keys stop the start.
+	sealed, err := holdsSealedData(ctx, db)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	ring, err := loadRing(cfg, log, !sealed)
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	orgKeys := keyring.NewOrgKeys(db.Database, ring)
+	if err := orgKeys.Check(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	cs := cases.NewStore(db, vocab, ring, orgKeys)
 	a := &app{
 		cfg: cfg, log: log, db: db, authz: az, orgKeys: orgKeys,
@@ -95,7 +117,22 @@ func (a *app) close() {
 	}
 }
 
-func loadRing(cfg config, log *slog.Logger) (*keyring.Ring, error) {
+// holdsSealedData reports whether the database holds anything sealed under the keys:
+// an organization key or a case.
+func holdsSealedData(ctx context.Context, db *database.DB) (bool, error) {
+	for _, coll := range []string{"org_keys", "cases"} {
+		n, err := db.Collection(coll).EstimatedDocumentCount(ctx)
+		if err != nil {
+			return false, fmt.Errorf("database: %w", err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func loadRing(cfg config, log *slog.Logger, mayCreate bool) (*keyring.Ring, error) {
 	if cfg.KEK != "" {
 		r, err := keyring.ParseRing(cfg.KEK)
 		if err != nil {
@@ -103,7 +140,7 @@ func loadRing(cfg config, log *slog.Logger) (*keyring.Ring, error) {
 		}
 		return r, nil
 	}
-	r, created, err := keyring.LoadRingFile(cfg.KeyFile, cfg.DataDir)
+	r, created, err := keyring.OpenRingFile(cfg.KeyFile, cfg.DataDir, mayCreate)
 	if err != nil {
 		return nil, err
 	}
