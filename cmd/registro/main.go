@@ -36,7 +36,9 @@ Usage:
   registro keys rotate                 add a new key-encryption key and rewrap every data key under it
   registro keys rewrap                 rewrap every data key under the active key (after editing REGISTRO_KEK)
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
-  registro check                       check that the statistical facts agree with the cases
+  registro check                       check the store's file, and that the lists and statistical facts agree with the cases
+  registro backup DIR                  write a point-in-time copy of the embedded store (mongodump layout, no key file) while it runs
+  registro restore DIR                 load a backup into an empty store, then check it (needs the key file that made it)
   registro stats -org ORG [-quarter Q | -from M -to M] [-by DIMS] [-lang es|en] [-format csv|json]
                                        print the organization's exact statistics (internal use: do not publish)
   registro stats publish -org ORG -period 2026-Q2
@@ -69,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCommand(ctx, args[1:], getenv, stdout)
 	case "check":
 		return checkCommand(ctx, getenv, stdout)
+	case "backup":
+		return backupCommand(ctx, args[1:], getenv, stdout)
+	case "restore":
+		return restoreCommand(ctx, args[1:], getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "registro", version)
 		return nil

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"registro/database"
+	"registro/keyring"
+)
+
+// A backup is a directory in mongodump's layout: DIR/<database>/<collection>.bson (the
+// documents, one BSON document after another) and <collection>.metadata.json (its
+// indexes), so `mongorestore` loads it into MongoDB as it is, and `registro restore`
+// into either store. It never holds the key file: without that file a backup opens no
+// narrative, contact or note.
+
+// backupCommand writes a point-in-time copy of the embedded store while the server
+// runs: SQLite's VACUUM INTO copies one consistent snapshot of the store's file next to
+// the live one (readers never block the server's writers in WAL mode), and a private
+// embedded store opened on that copy writes the dump.
+func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: registro backup DIR (a new or empty directory, away from the key file)")
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.MongoURI != "" {
+		return errors.New("on MongoDB use its own tools: mongodump --uri \"$MONGODB_URI\" --oplog writes the same layout, point-in-time")
+	}
+	out := args[0]
+	if err := emptyDir(out); err != nil {
+		return err
+	}
+	if keyring.Inside(cfg.KeyFile, out) {
+		return fmt.Errorf("the backup directory %s holds the key file: keep backups and the key file apart", out)
+	}
+	src := filepath.Join(cfg.DataDir, "sqlite", cfg.DBName+".sqlite")
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("no embedded store at %s: %w", src, err)
+	}
+	snap, err := os.MkdirTemp(cfg.DataDir, "backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(snap)
+	if err := os.MkdirAll(filepath.Join(snap, "sqlite"), 0o700); err != nil {
+		return err
+	}
+	copyPath := filepath.Join(snap, "sqlite", cfg.DBName+".sqlite")
+	sq, err := sql.Open("sqlite", "file:"+src+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	_, err = sq.ExecContext(ctx, "VACUUM INTO ?", copyPath)
+	_ = sq.Close()
+	if err != nil {
+		return fmt.Errorf("snapshot of %s: %w", src, err)
+	}
+	db, err := database.Open(ctx, database.Options{DataDir: snap, Name: cfg.DBName})
+	if err != nil {
+		return fmt.Errorf("open the snapshot: %w", err)
+	}
+	defer db.Close(context.Background())
+	n, docs, err := dump(ctx, db.Database, filepath.Join(out, cfg.DBName))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Backed up %d collections (%d documents) of %s to %s. The key file is not in it: keep both, apart.\n", n, docs, cfg.DBName, out)
+	return nil
+}
+
+// emptyDir makes sure dir exists, is private and holds nothing.
+func emptyDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%s is not empty: give a new directory", dir)
+	}
+	return nil
+}
+
+// ephemeral names the collections a backup leaves out: sign-in sessions and recent
+// sign-in failures, which a restored installation must not inherit.
+var ephemeral = map[string]bool{"sessions": true, "login_failures": true}
+
+type collectionMeta struct {
+	Indexes        []bson.M `json:"indexes"`
+	CollectionName string   `json:"collectionName"`
+	Type           string   `json:"type"`
+}
+
+// dump writes every collection of db in mongodump's layout into dir.
+func dump(ctx context.Context, db *mongo.Database, dir string) (collections, docs int, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, 0, err
+	}
+	names, err := db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return 0, 0, err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if ephemeral[name] {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name+".bson"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return collections, docs, err
+		}
+		w := bufio.NewWriter(f)
+		cur, err := db.Collection(name).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+		if err != nil {
+			f.Close()
+			return collections, docs, err
+		}
+		for cur.Next(ctx) {
+			if _, err := w.Write(cur.Current); err != nil {
+				f.Close()
+				return collections, docs, err
+			}
+			docs++
+		}
+		if err := errors.Join(cur.Err(), w.Flush(), f.Close()); err != nil {
+			return collections, docs, err
+		}
+		meta := collectionMeta{CollectionName: name, Type: "collection"}
+		icur, err := db.Collection(name).Indexes().List(ctx)
+		if err != nil {
+			return collections, docs, err
+		}
+		if err := icur.All(ctx, &meta.Indexes); err != nil {
+			return collections, docs, err
+		}
+		b, err := json.MarshalIndent(meta, "", "  ")
+		if err != nil {
+			return collections, docs, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".metadata.json"), b, 0o600); err != nil {
+			return collections, docs, err
+		}
+		collections++
+	}
+	return collections, docs, nil
+}
+
+// restoreCommand loads a backup into an empty store (embedded, or MONGODB_URI), after
+// checking that the key file opens the organization keys in it, then checks the lists,
+// facts and access log as `registro check` and `registro audit verify` do.
+func restoreCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: registro restore DIR (a directory written by registro backup or mongodump)")
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	in := filepath.Join(args[0], cfg.DBName)
+	files, err := filepath.Glob(filepath.Join(in, "*.bson"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no backup of database %s in %s", cfg.DBName, args[0])
+	}
+	// The key file must open the backup's keys before anything is written.
+	ring, err := loadRingForRestore(cfg)
+	if err != nil {
+		return err
+	}
+	if err := checkBackupKeys(filepath.Join(in, "org_keys.bson"), ring); err != nil {
+		return err
+	}
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	// Into an empty store only: no organization, account, case or log entry yet.
+	for _, name := range []string{"orgs", "users", "cases", "org_keys", "audit"} {
+		if n, err := a.db.Collection(name).EstimatedDocumentCount(ctx); err != nil || n > 0 {
+			if err == nil {
+				err = fmt.Errorf("the store already holds %s (%d documents): restore into an empty store", name, n)
+			}
+			return err
+		}
+	}
+	// The fresh store's own layout marker gives way to the backup's (a backup of an
+	// older layout is rebuilt by the start below).
+	if _, err := a.db.Collection("counters").DeleteOne(ctx, bson.D{{Key: "_id", Value: "layout"}}); err != nil {
+		return err
+	}
+	total := 0
+	for _, f := range files {
+		n, err := load(ctx, a.db.Collection(strings.TrimSuffix(filepath.Base(f), ".bson")), f)
+		total += n
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Restored %d documents from %s.\n", total, args[0])
+	if err := a.cases.Start(ctx); err != nil {
+		return err
+	}
+	if err := a.orgKeys.Check(ctx); err != nil {
+		return err
+	}
+	n, unsettled, err := a.cases.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 || unsettled > 0 {
+		return fmt.Errorf("after the restore %d list or facts documents disagree with the cases and %d writes are unsettled: run `registro reindex`", n, unsettled)
+	}
+	orgs, err := a.audit.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		res, err := a.audit.Verify(ctx, org)
+		if err != nil {
+			return err
+		}
+		if !res.OK {
+			return fmt.Errorf("the restored access log of %s fails verification at %d: %s", org, res.BrokenAt, res.Reason)
+		}
+	}
+	fmt.Fprintf(stdout, "The lists and statistical facts agree with the cases, and the access log verifies (%d organization(s)).\n", len(orgs))
+	return nil
+}
+
+func loadRingForRestore(cfg config) (*keyring.Ring, error) {
+	if cfg.KEK != "" {
+		return keyring.ParseRing(cfg.KEK)
+	}
+	r, _, err := keyring.OpenRingFile(cfg.KeyFile, cfg.DataDir, false)
+	if errors.Is(err, keyring.ErrKeyFileMissing) {
+		return nil, fmt.Errorf("%w: a backup opens only with the key file of the installation that made it", err)
+	}
+	return r, err
+}
+
+// checkBackupKeys unwraps every organization key in a backup's org_keys.bson with ring.
+func checkBackupKeys(path string, ring *keyring.Ring) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // nothing sealed in it
+	}
+	if err != nil {
+		return err
+	}
+	for len(b) > 0 {
+		doc, rest, ok := bsoncoreNext(b)
+		if !ok {
+			return fmt.Errorf("%s is not a sequence of BSON documents", path)
+		}
+		b = rest
+		var k struct {
+			Org       string          `bson:"_id"`
+			Pseudonym keyring.Wrapped `bson:"pseudonym"`
+		}
+		if err := bson.Unmarshal(doc, &k); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if _, err := ring.Unwrap(k.Pseudonym, []byte("pseudonym:"+k.Org)); err != nil {
+			return fmt.Errorf("%w: organization %s's keys in the backup are sealed under key %q, which the key file does not open: restore with the key file of the installation that made the backup", keyring.ErrWrongKeys, k.Org, k.Pseudonym.KEK)
+		}
+	}
+	return nil
+}
+
+// load inserts the documents of one .bson file into coll, 500 at a time.
+func load(ctx context.Context, coll *mongo.Collection, path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var batch []any
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := coll.InsertMany(ctx, batch)
+		n += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	for len(b) > 0 {
+		doc, rest, ok := bsoncoreNext(b)
+		if !ok {
+			return n, fmt.Errorf("%s is not a sequence of BSON documents", path)
+		}
+		b = rest
+		batch = append(batch, bson.Raw(doc))
+		if len(batch) == 500 {
+			if err := flush(); err != nil {
+				return n, fmt.Errorf("restore %s: %w", coll.Name(), err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return n, fmt.Errorf("restore %s: %w", coll.Name(), err)
+	}
+	return n, nil
+}
+
+// bsoncoreNext splits the first BSON document off b.
+func bsoncoreNext(b []byte) (doc, rest []byte, ok bool) {
+	if len(b) < 5 {
+		return nil, nil, false
+	}
+	size := int(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	if size < 5 || size > len(b) {
+		return nil, nil, false
+	}
+	return b[:size], b[size:], true
+}
