@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"registro/audit"
 
 	"registro/accounts"
 	"registro/keyring"
@@ -50,19 +51,46 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 }
 
 func auditCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" || len(args) > 2 {
-		return errors.New("usage: registro audit verify [ORG]")
+	const usageText = "usage: registro audit verify [ORG] | registro audit verify --anchor \"LINE\" | registro audit anchor [ORG]"
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "anchor") {
+		return errors.New(usageText)
+	}
+	var anchor *audit.Anchor
+	rest := args[1:]
+	if args[0] == "verify" && len(rest) >= 1 && rest[0] == "--anchor" {
+		if len(rest) != 2 {
+			return errors.New(usageText)
+		}
+		a, err := audit.ParseAnchor(rest[1])
+		if err != nil {
+			return err
+		}
+		anchor, rest = &a, []string{a.Org}
+	}
+	if len(rest) > 1 {
+		return errors.New(usageText)
 	}
 	a, err := open(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	orgs := args[1:]
+	orgs := rest
 	if len(orgs) == 0 {
 		if orgs, err = a.audit.Orgs(ctx); err != nil {
 			return err
 		}
+	}
+	if args[0] == "anchor" {
+		// One line per organization, for the auditor to keep outside the installation.
+		for _, org := range orgs {
+			an, err := a.audit.Anchor(ctx, org)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, an.String())
+		}
+		return nil
 	}
 	broken := 0
 	for _, org := range orgs {
@@ -70,12 +98,21 @@ func auditCommand(ctx context.Context, args []string, getenv func(string) string
 		if err != nil {
 			return err
 		}
-		if res.OK {
-			fmt.Fprintf(stdout, "%s: ok, %d entries\n", org, res.Entries)
+		if !res.OK {
+			broken++
+			fmt.Fprintf(stdout, "%s: BROKEN at entry %d: %s (%d entries)\n", org, res.BrokenAt, res.Reason, res.Entries)
 			continue
 		}
-		broken++
-		fmt.Fprintf(stdout, "%s: BROKEN at entry %d: %s (%d entries)\n", org, res.BrokenAt, res.Reason, res.Entries)
+		if anchor != nil {
+			if err := a.audit.Extends(ctx, *anchor); err != nil {
+				broken++
+				fmt.Fprintf(stdout, "%s: the chain is whole but does not extend the anchor: %v\n", org, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok, %d entries, extends the anchor at entry %d\n", org, res.Entries, anchor.Seq)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok, %d entries\n", org, res.Entries)
 	}
 	if broken > 0 {
 		return fmt.Errorf("the access log of %d organization(s) fails verification", broken)

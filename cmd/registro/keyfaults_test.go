@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"registro/audit"
 	"registro/keyring"
 )
 
@@ -139,5 +141,47 @@ func TestStoreFaults(t *testing.T) {
 	}
 	if _, err := open(ctx, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "restore the data directory") {
 		t.Errorf("start on a damaged store = %v, want a refusal telling to restore it", err)
+	}
+}
+
+// TestAuditAnchorCommands: the auditor prints an anchor, and verify checks the log
+// against it; a line that does not parse, or names an entry the log no longer has,
+// fails.
+func TestAuditAnchorCommands(t *testing.T) {
+	if os.Getenv("MONGODB_URI") != "" {
+		t.Skip("uses the embedded store's data directory")
+	}
+	ctx := context.Background()
+	env := testEnv(t.TempDir())
+	getenv := func(k string) string { return env[k] }
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := a.audit.Append(ctx, audit.Entry{Org: "LIM", Actor: "u", Action: "case.read", Object: strconv.Itoa(i), Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.close()
+	var out strings.Builder
+	if err := auditCommand(ctx, []string{"anchor", "LIM"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(line, "registro-anchor/1 LIM 3 ") {
+		t.Fatalf("anchor printed %q", line)
+	}
+	out.Reset()
+	if err := auditCommand(ctx, []string{"verify", "--anchor", line}, getenv, &out, io.Discard); err != nil || !strings.Contains(out.String(), "extends the anchor at entry 3") {
+		t.Fatalf("verify --anchor: %v\n%s", err, out.String())
+	}
+	forged := strings.Replace(line, " 3 ", " 9 ", 1)
+	out.Reset()
+	if err := auditCommand(ctx, []string{"verify", "--anchor", forged}, getenv, &out, io.Discard); err == nil || !strings.Contains(out.String(), "does not extend the anchor") {
+		t.Errorf("verify against an anchor past the log: %v\n%s", err, out.String())
+	}
+	if err := auditCommand(ctx, []string{"verify", "--anchor", "not an anchor"}, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "not an anchor line") {
+		t.Errorf("verify with a malformed anchor: %v", err)
 	}
 }

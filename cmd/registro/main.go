@@ -33,6 +33,8 @@ Usage:
   registro user reset-password USERNAME
                                        set a new generated password; ends the account's sessions
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
+  registro audit verify --anchor "LINE" check it, and that it still extends an anchor kept outside the installation
+  registro audit anchor [ORG]          print the chain's head as a line for the auditor to keep elsewhere
   registro keys rotate                 add a new key-encryption key and rewrap every data key under it
   registro keys rewrap                 rewrap every data key under the active key (after editing REGISTRO_KEK)
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
