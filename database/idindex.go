@@ -2,11 +2,7 @@ package database
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	// The SQLite driver FerretDB itself uses; imported to add an index FerretDB lacks.
@@ -20,14 +16,11 @@ import (
 // with it, a lookup takes well under a millisecond. It is idempotent, cheap, and a
 // no-op on MongoDB. Collections created after the call get their index on the next.
 func (db *DB) IndexIDs(ctx context.Context) error {
-	if db.embedded == nil {
+	path, ok := db.file()
+	if !ok {
 		return nil
 	}
-	path := filepath.Join(db.embedded.sqliteDir, db.Name()+".sqlite")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	sq, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	sq, err := openFile(path, false)
 	if err != nil {
 		return fmt.Errorf("database: index ids: %w", err)
 	}

@@ -2,11 +2,8 @@ package database
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -18,14 +15,11 @@ var ErrCorrupt = errors.New("the embedded store's file is damaged")
 // (indexes against tables too). It returns an error wrapping ErrCorrupt with SQLite's
 // first findings, and nil on MongoDB, which checks itself.
 func (db *DB) CheckIntegrity(ctx context.Context, full bool) error {
-	if db.embedded == nil {
+	path, ok := db.file()
+	if !ok {
 		return nil
 	}
-	path := filepath.Join(db.embedded.sqliteDir, db.Name()+".sqlite")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	sq, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	sq, err := openFile(path, true)
 	if err != nil {
 		return fmt.Errorf("database: integrity check: %w", err)
 	}

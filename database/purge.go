@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 )
 
@@ -20,7 +19,8 @@ const purgeTimeout = 10 * time.Second
 // keep it from going through. On MongoDB it does nothing: what remains there (oplog,
 // journal) is documented in README.
 func (db *DB) Purge(ctx context.Context) (err error) {
-	if db.embedded == nil {
+	path, ok := db.file()
+	if !ok {
 		return nil
 	}
 	defer func() {
@@ -28,7 +28,6 @@ func (db *DB) Purge(ctx context.Context) (err error) {
 			err = fmt.Errorf("database: purge freed content: %w", err)
 		}
 	}()
-	path := filepath.Join(db.embedded.sqliteDir, db.Name()+".sqlite")
 	ctx, cancel := context.WithTimeout(ctx, purgeTimeout)
 	defer cancel()
 	wait := walQuiesceWait

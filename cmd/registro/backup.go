@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,27 +48,13 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 	if keyring.Inside(cfg.KeyFile, out) {
 		return fmt.Errorf("the backup directory %s holds the key file: keep backups and the key file apart", out)
 	}
-	src := filepath.Join(cfg.DataDir, "sqlite", cfg.DBName+".sqlite")
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("no embedded store at %s: %w", src, err)
-	}
 	snap, err := os.MkdirTemp(cfg.DataDir, "backup-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(snap)
-	if err := os.MkdirAll(filepath.Join(snap, "sqlite"), 0o700); err != nil {
+	if err := database.Snapshot(ctx, cfg.DataDir, cfg.DBName, snap); err != nil {
 		return err
-	}
-	copyPath := filepath.Join(snap, "sqlite", cfg.DBName+".sqlite")
-	sq, err := sql.Open("sqlite", "file:"+src+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		return err
-	}
-	_, err = sq.ExecContext(ctx, "VACUUM INTO ?", copyPath)
-	_ = sq.Close()
-	if err != nil {
-		return fmt.Errorf("snapshot of %s: %w", src, err)
 	}
 	db, err := database.Open(ctx, database.Options{DataDir: snap, Name: cfg.DBName})
 	if err != nil {
@@ -258,19 +243,10 @@ func loadRingForRestore(cfg config) (*keyring.Ring, error) {
 
 // checkBackupKeys unwraps every organization key in a backup's org_keys.bson with ring.
 func checkBackupKeys(path string, ring *keyring.Ring) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil // nothing sealed in it
 	}
-	if err != nil {
-		return err
-	}
-	for len(b) > 0 {
-		doc, rest, ok := bsoncoreNext(b)
-		if !ok {
-			return fmt.Errorf("%s is not a sequence of BSON documents", path)
-		}
-		b = rest
+	return eachDocument(path, func(doc bson.Raw) error {
 		var k struct {
 			Org       string          `bson:"_id"`
 			Pseudonym keyring.Wrapped `bson:"pseudonym"`
@@ -281,54 +257,54 @@ func checkBackupKeys(path string, ring *keyring.Ring) error {
 		if _, err := ring.Unwrap(k.Pseudonym, []byte("pseudonym:"+k.Org)); err != nil {
 			return fmt.Errorf("%w: organization %s's keys in the backup are sealed under key %q, which the key file does not open: restore with the key file of the installation that made the backup", keyring.ErrWrongKeys, k.Org, k.Pseudonym.KEK)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // load inserts the documents of one .bson file into coll, 500 at a time.
-func load(ctx context.Context, coll *mongo.Collection, path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
+func load(ctx context.Context, coll *mongo.Collection, path string) (n int, err error) {
 	var batch []any
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := coll.InsertMany(ctx, batch)
+		if _, err := coll.InsertMany(ctx, batch); err != nil {
+			return fmt.Errorf("restore %s: %w", coll.Name(), err)
+		}
 		n += len(batch)
 		batch = batch[:0]
-		return err
+		return nil
 	}
-	for len(b) > 0 {
-		doc, rest, ok := bsoncoreNext(b)
-		if !ok {
-			return n, fmt.Errorf("%s is not a sequence of BSON documents", path)
+	err = eachDocument(path, func(doc bson.Raw) error {
+		if batch = append(batch, doc); len(batch) == 500 {
+			return flush()
 		}
-		b = rest
-		batch = append(batch, bson.Raw(doc))
-		if len(batch) == 500 {
-			if err := flush(); err != nil {
-				return n, fmt.Errorf("restore %s: %w", coll.Name(), err)
-			}
-		}
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
-	if err := flush(); err != nil {
-		return n, fmt.Errorf("restore %s: %w", coll.Name(), err)
-	}
-	return n, nil
+	return n, flush()
 }
 
-// bsoncoreNext splits the first BSON document off b.
-func bsoncoreNext(b []byte) (doc, rest []byte, ok bool) {
-	if len(b) < 5 {
-		return nil, nil, false
+// eachDocument calls fn with each BSON document of a dump file, in order.
+func eachDocument(path string, fn func(bson.Raw) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
-	size := int(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
-	if size < 5 || size > len(b) {
-		return nil, nil, false
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		if _, err := r.Peek(1); err == io.EOF {
+			return nil
+		}
+		doc, err := bson.ReadDocument(r)
+		if err != nil {
+			return fmt.Errorf("%s is not a sequence of BSON documents: %w", path, err)
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
 	}
-	return b[:size], b[size:], true
 }
