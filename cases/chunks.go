@@ -53,7 +53,7 @@ func orgChunkOf(d *caseDoc) string {
 
 func ownHead(org, user string) string { return "u|" + org + "|" + user }
 
-func ownChunkID(org, user string, k int) string { return fmt.Sprintf("u|%s|%s|%d", org, user, k) }
+func ownChunkID(org, user string, k int) string { return chunkID(ownHead(org, user), k) }
 
 func grantList(org, user string) string { return "g|" + org + "|" + user }
 
@@ -68,8 +68,15 @@ func factsPeriod(p Period) string {
 
 func factsHead(org, period string) string { return "f|" + org + "|" + period }
 
-func factsChunkID(org, period string, k int) string {
-	return fmt.Sprintf("f|%s|%s|%d", org, period, k)
+func factsChunkID(org, period string, k int) string { return chunkID(factsHead(org, period), k) }
+
+// chunkID names chunk k of the chunked list whose head is head; splitChunk undoes it.
+func chunkID(head string, k int) string { return head + "|" + strconv.Itoa(k) }
+
+func splitChunk(id string) (head string, k int) {
+	i := strings.LastIndexByte(id, '|')
+	k, _ = strconv.Atoi(id[i+1:])
+	return id[:i], k
 }
 
 // counts reports whether a stored case counts in statistics.
@@ -120,7 +127,7 @@ func (s *Store) headOf(ctx context.Context, coll *mongo.Collection, id string) (
 			E map[string]bson.RawValue `bson:"e"`
 			F map[string]bson.RawValue `bson:"f"`
 		}
-		if _, err := s.readDoc(ctx, coll, fmt.Sprintf("%s|%d", id, h.N), &chunk); err != nil {
+		if _, err := s.readDoc(ctx, coll, chunkID(id, h.N), &chunk); err != nil {
 			return nil, err
 		}
 		h.C = len(chunk.E) + len(chunk.F)
@@ -295,9 +302,8 @@ func (s *Store) writeDerived(ctx context.Context, owed []owing) error {
 		}
 		ps := []placed{{s.lists, ownHead(d.Org, d.RecordedBy), d.Pos.Own, ownChunk, &listHeads}}
 		if d.Pos.Facts != "" {
-			i := strings.LastIndexByte(d.Pos.Facts, '|')
-			k, _ := strconv.Atoi(d.Pos.Facts[i+1:])
-			ps = append(ps, placed{s.facts, d.Pos.Facts[:i], k, factsChunk, &factHeads})
+			head, k := splitChunk(d.Pos.Facts)
+			ps = append(ps, placed{s.facts, head, k, factsChunk, &factHeads})
 		}
 		for _, p := range ps {
 			h, err := s.headOf(ctx, p.coll, p.id)

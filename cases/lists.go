@@ -254,10 +254,9 @@ func (s *Store) orgFeed(ctx context.Context, org string, after int64) (*feed, er
 // feed yields the entries of a sequence of chunks whose references decrease from
 // one chunk to the next, each chunk sorted as it is read.
 type feed struct {
-	s    *Store
-	ids  []string
-	buf  []Summary
-	done bool
+	s   *Store
+	ids []string
+	buf []Summary
 }
 
 func (f *feed) peek(ctx context.Context) (*Summary, error) {

@@ -2,8 +2,8 @@ package cases
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -22,24 +22,19 @@ func (s *Store) RebuildLists(ctx context.Context) (fixed int, err error) {
 	defer wrap(&err, "cases.Store.RebuildLists")
 	defer s.heads.reset()
 	defer s.forgetRefs()
-	if fixed, err = s.placeAll(ctx); err != nil {
-		return fixed, err
-	}
-	if !s.derived {
-		return fixed, nil
+	if err := s.placeAll(ctx); err != nil || !s.derived {
+		return 0, err
 	}
 	want, _, err := s.derivedDocs(ctx)
 	if err != nil {
-		return fixed, err
+		return 0, err
 	}
-	n, err := s.reconcile(ctx, s.lists, want, false)
-	return fixed + n, err
+	return s.reconcile(ctx, s.lists, want, false)
 }
 
 // RebuildFacts recomputes the statistical facts chunks from the cases the same way and
-// returns how many documents it fixed; with dryRun it only counts the documents that
-// disagree with the cases and the lists that would change, which is the check that
-// statistics and lists agree with the cases.
+// returns how many documents it fixed; with dryRun it only counts the facts documents
+// that disagree with the cases.
 func (s *Store) RebuildFacts(ctx context.Context, dryRun bool) (fixed int, err error) {
 	defer wrap(&err, "cases.Store.RebuildFacts")
 	if !s.derived {
@@ -47,58 +42,62 @@ func (s *Store) RebuildFacts(ctx context.Context, dryRun bool) (fixed int, err e
 	}
 	if !dryRun {
 		defer s.heads.reset()
-		if fixed, err = s.placeAll(ctx); err != nil {
-			return fixed, err
+		if err := s.placeAll(ctx); err != nil {
+			return 0, err
 		}
 	}
-	lists, facts, err := s.derivedDocs(ctx)
+	_, facts, err := s.derivedDocs(ctx)
 	if err != nil {
-		return fixed, err
+		return 0, err
 	}
-	n, err := s.reconcile(ctx, s.facts, facts, dryRun)
-	if err != nil || !dryRun {
-		return fixed + n, err
-	}
-	m, err := s.reconcile(ctx, s.lists, lists, true)
-	return n + m, err
+	return s.reconcile(ctx, s.facts, facts, dryRun)
 }
 
 // Check reports how many list and facts documents disagree with the cases (0: all
-// agree) and how many intents are left unsettled.
+// agree) and how many intents are left unsettled; it changes nothing.
 func (s *Store) Check(ctx context.Context) (disagree int, unsettled int64, err error) {
 	defer wrap(&err, "cases.Store.Check")
-	if disagree, err = s.RebuildFacts(ctx, true); err != nil {
-		return 0, 0, err
+	if s.derived {
+		lists, facts, err := s.derivedDocs(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, c := range []struct {
+			coll *mongo.Collection
+			want map[string]bson.M
+		}{{s.lists, lists}, {s.facts, facts}} {
+			n, err := s.reconcile(ctx, c.coll, c.want, true)
+			if err != nil {
+				return 0, 0, err
+			}
+			disagree += n
+		}
 	}
 	unsettled, err = s.intents.CountDocuments(ctx, bson.D{})
 	return disagree, unsettled, err
 }
 
 // placeAll gives every case its canonical reference order and chunk positions, and
-// stores those that differ.
-func (s *Store) placeAll(ctx context.Context) (int, error) {
+// stores those that differ; it raises the reference counters to the numbers in use.
+func (s *Store) placeAll(ctx context.Context) error {
 	var docs []*caseDoc
 	if err := s.eachCase(ctx, func(d *caseDoc) error {
 		docs = append(docs, d)
 		return nil
 	}); err != nil {
-		return 0, err
+		return err
 	}
 	// Reference counters never behind the numbers in use (the org list starts there).
-	high := counterModels(docs)
-	for _, m := range high {
-		um := m.(*mongo.UpdateOneModel)
-		id := um.Filter.(bson.D)[0].Value.(string)
-		seq := um.Update.(bson.D)[0].Value.(bson.D)[0].Value.(int64)
+	for id, seq := range highestRefs(docs) {
 		var have struct {
 			Seq int64 `bson:"seq"`
 		}
 		if _, err := s.readDoc(ctx, s.counters, id, &have); err != nil {
-			return 0, err
+			return err
 		}
 		if have.Seq < seq {
-			if err := bulkWrite(ctx, s.counters, []mongo.WriteModel{m}, false); err != nil {
-				return 0, err
+			if err := bulkWrite(ctx, s.counters, []mongo.WriteModel{counterModel(id, seq)}, false); err != nil {
+				return err
 			}
 		}
 	}
@@ -106,7 +105,7 @@ func (s *Store) placeAll(ctx context.Context) (int, error) {
 		if c := strings.Compare(a.Org, b.Org); c != 0 {
 			return c
 		}
-		return int(refNumber(a.Ref) - refNumber(b.Ref))
+		return cmp.Compare(refNumber(a.Ref), refNumber(b.Ref))
 	})
 	own := map[string]int{}
 	facts := map[string]int{}
@@ -131,7 +130,7 @@ func (s *Store) placeAll(ctx context.Context) (int, error) {
 				SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "refn", Value: refn}, {Key: "pos", Value: pos}}}}))
 		}
 	}
-	return 0, bulkWrite(ctx, s.cases, models, false)
+	return bulkWrite(ctx, s.cases, models, false)
 }
 
 // derivedDocs streams every case and returns the list and facts documents their
@@ -174,10 +173,8 @@ func (s *Store) derivedDocs(ctx context.Context) (lists, facts map[string]bson.M
 				return err
 			}
 			entry(facts, d.Pos.Facts, "f", d.ID, f)
-			i := strings.LastIndexByte(d.Pos.Facts, '|')
-			var k int
-			fmt.Sscan(d.Pos.Facts[i+1:], &k)
-			head(facts, d.Pos.Facts[:i], k)
+			h, k := splitChunk(d.Pos.Facts)
+			head(facts, h, k)
 		}
 		return nil
 	})

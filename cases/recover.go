@@ -3,7 +3,6 @@ package cases
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -72,25 +71,6 @@ func (s *Store) recoverIntents(ctx context.Context, intents []intentDoc) error {
 		return nil
 	}
 	return s.complete(ctx, owed)
-}
-
-// RecoverLoop runs Recover every interval until ctx ends, reporting failures to the
-// store's error log.
-func (s *Store) RecoverLoop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.Recover(ctx, false); err != nil {
-				s.logf("recover unfinished case writes: %v", err)
-			} else if n > 0 {
-				s.logf("settled %d unfinished case writes", n)
-			}
-		}
-	}
 }
 
 // layoutVersion names the way lists and facts are stored; a store written by an

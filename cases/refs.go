@@ -106,10 +106,8 @@ func (s *Store) forgetRefs() {
 	clear(s.refs.last)
 }
 
-// counterModels writes the counter hints for the references of docs: the highest
-// number each organization and year uses. On other stores two servers may write them
-// in either order; a hint that goes back only costs refused proposals.
-func counterModels(docs []*caseDoc) []mongo.WriteModel {
+// highestRefs returns, per counter document, the highest number docs use.
+func highestRefs(docs []*caseDoc) map[string]int64 {
 	high := map[string]int64{}
 	for _, d := range docs {
 		if y, n, ok := parseRef(d.Ref); ok {
@@ -117,12 +115,23 @@ func counterModels(docs []*caseDoc) []mongo.WriteModel {
 			high[id] = max(high[id], n)
 		}
 	}
+	return high
+}
+
+func counterModel(id string, seq int64) mongo.WriteModel {
+	return mongo.NewUpdateOneModel().
+		SetFilter(bson.D{{Key: "_id", Value: id}}).
+		SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: seq}}}}).
+		SetUpsert(true)
+}
+
+// counterModels writes the counter hints for the references of docs: the highest
+// number each organization and year uses. On other stores two servers may write them
+// in either order; a hint that goes back only costs refused proposals.
+func counterModels(docs []*caseDoc) []mongo.WriteModel {
 	var models []mongo.WriteModel
-	for id, n := range high {
-		models = append(models, mongo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: id}}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: n}}}}).
-			SetUpsert(true))
+	for id, n := range highestRefs(docs) {
+		models = append(models, counterModel(id, n))
 	}
 	return models
 }

@@ -19,19 +19,29 @@ import (
 // with the version raised, and refreshes the lists. On MongoDB the version sits in the
 // write's filter, so replicas cannot overwrite each other; on the single-process
 // embedded store the in-process lock gives the same guarantee without a scan.
-func (s *Store) mutate(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error), entry func(c *Case) audit.Entry) (*Case, error) {
+func (s *Store) mutate(ctx context.Context, id string, version *int64, allow func(*Case) bool, change func(c *Case) ([]string, error), entry func(c *Case) audit.Entry) (c *Case, err error) {
+	// A concurrent writer on another replica: retry when the caller named no version.
+	err = retryConflicts(ctx, version == nil, func() error {
+		c, err = s.mutateOnce(ctx, id, version, allow, change, entry)
+		return err
+	})
+	return c, err
+}
+
+// retryConflicts runs write until it does not meet ErrVersionConflict (another write
+// of the case in progress, here or on another server), pausing a little longer each
+// time, up to 20 times; with retry false it runs write once.
+func retryConflicts(ctx context.Context, retry bool, write func() error) error {
 	for attempt := 0; ; attempt++ {
-		c, err := s.mutateOnce(ctx, id, version, allow, change, entry)
-		// A concurrent writer on another replica: retry when the caller named no version.
-		if errors.Is(err, ErrVersionConflict) && version == nil && attempt < 20 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
-			}
-			continue
+		err := write()
+		if !errors.Is(err, ErrVersionConflict) || !retry || attempt >= 20 {
+			return err
 		}
-		return c, err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
+		}
 	}
 }
 
@@ -263,20 +273,10 @@ func (s *Store) Revoke(ctx context.Context, a Actor, id, user, username string, 
 // leaves every list. It returns ErrNotFound.
 func (s *Store) Erase(ctx context.Context, a Actor, id string, allow func(*Case) bool) (ref string, err error) {
 	defer wrap(&err, "cases.Store.Erase(%s)", id)
-	for attempt := 0; ; attempt++ {
+	err = retryConflicts(ctx, true, func() error {
 		ref, err = s.eraseOnce(ctx, a, id, allow)
-		if !errors.Is(err, errInFlight) || attempt >= 20 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 10 * time.Millisecond):
-		}
-	}
-	if errors.Is(err, errInFlight) {
-		err = ErrVersionConflict
-	}
+		return err
+	})
 	return ref, err
 }
 
@@ -310,7 +310,9 @@ func (s *Store) eraseOnce(ctx context.Context, a Actor, id string, allow func(*C
 			{Key: "version", Value: tomb.Version}, {Key: "refn", Value: tomb.RefN}, {Key: "pos", Value: tomb.Pos},
 			{Key: "erased", Value: tomb.Erased},
 		}}
-	if err := s.commit(ctx, op); err != nil {
+	if err := s.commit(ctx, op); errors.Is(err, errInFlight) {
+		return "", ErrVersionConflict
+	} else if err != nil {
 		return "", err
 	}
 	// Erased means gone from the files too: the earlier versions of the case, of its

@@ -311,12 +311,7 @@ func prepared(tb testing.TB, s *Store, a Actor) *caseDoc {
 	if c.Subject, err = RandomPseudonym(); err != nil {
 		tb.Fatal(err)
 	}
-	key := make([]byte, 32)
-	w, err := s.ring.Wrap(key, caseKeyAAD(c.ID))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := seal(c, key, w)
+	d, err := s.sealNew(c)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -247,13 +247,17 @@ func (s *Store) claimKeys(ctx context.Context, batch []*writeOp) []*writeOp {
 			op.err = e
 		}
 	}
-	return slicesDeleteErr(batch)
+	return succeeded(batch)
 }
 
-func failed(ops []*writeOp) []*writeOp {
+// failed and succeeded split ops by whether they carry an error.
+func failed(ops []*writeOp) []*writeOp    { return filterOps(ops, true) }
+func succeeded(ops []*writeOp) []*writeOp { return filterOps(ops, false) }
+
+func filterOps(ops []*writeOp, withErr bool) []*writeOp {
 	var out []*writeOp
 	for _, op := range ops {
-		if op.err != nil {
+		if (op.err != nil) == withErr {
 			out = append(out, op)
 		}
 	}
@@ -261,15 +265,19 @@ func failed(ops []*writeOp) []*writeOp {
 }
 
 func intentOf(op *writeOp, now time.Time) intentDoc {
-	in := intentDoc{ID: op.doc.ID, At: now, Version: op.doc.Version, Entry: op.entry}
-	in.Leave.Grants = op.revoked
-	if in.Leave.Grants == nil {
-		in.Leave.Grants = []string{}
+	return intentDoc{ID: op.doc.ID, At: now, Version: op.doc.Version, Entry: op.entry, Leave: leaveOf(op)}
+}
+
+// leaveOf names the grant lists and the facts chunk the write takes its case out of.
+func leaveOf(op *writeOp) leaving {
+	l := leaving{Grants: op.revoked}
+	if l.Grants == nil {
+		l.Grants = []string{}
 	}
 	if op.old != nil && op.old.Pos.Facts != op.doc.Pos.Facts {
-		in.Leave.Facts = op.old.Pos.Facts
+		l.Facts = op.old.Pos.Facts
 	}
-	return in
+	return l
 }
 
 // writeIntents inserts the batch's intents and returns the ops whose intent is stored.
@@ -400,7 +408,7 @@ func (s *Store) insertCases(ctx context.Context, ops []*writeOp) []*writeOp {
 			op.doc.Ref = formatRef(op.doc.Org, year, seq)
 			op.doc.RefN = refNumber(op.doc.Ref)
 		}
-		pending = slicesDeleteErr(pending)
+		pending = succeeded(pending)
 		if len(pending) == 0 {
 			break
 		}
@@ -463,16 +471,6 @@ func (s *Store) insertCases(ctx context.Context, ops []*writeOp) []*writeOp {
 	return written
 }
 
-func slicesDeleteErr(ops []*writeOp) []*writeOp {
-	out := ops[:0:0]
-	for _, op := range ops {
-		if op.err == nil {
-			out = append(out, op)
-		}
-	}
-	return out
-}
-
 // dropIntents deletes the intents of writes that were not made. Should that fail,
 // Recover drops them later: their case does not carry their version.
 func (s *Store) dropIntents(ctx context.Context, ops []*writeOp) {
@@ -499,8 +497,7 @@ func (s *Store) deleteIntents(ctx context.Context, ids []string) error {
 func (s *Store) settle(ctx context.Context, ops []*writeOp) error {
 	owed := make([]owing, len(ops))
 	for i, op := range ops {
-		in := intentOf(op, time.Time{})
-		owed[i] = owing{doc: op.doc, leave: in.Leave, entry: op.entry}
+		owed[i] = owing{doc: op.doc, leave: leaveOf(op), entry: op.entry}
 	}
 	return s.complete(ctx, owed)
 }
@@ -550,9 +547,10 @@ func (s *Store) complete(ctx context.Context, owed []owing) error {
 	return s.deleteIntents(ctx, ids)
 }
 
-// detailFor fills in the reference of a new case, known only once it is numbered.
+// detailFor fills in the reference of a new case, known only once it is numbered;
+// other writes name their detail (a reference or a grantee) themselves.
 func detailFor(e audit.Entry, d *caseDoc) string {
-	if e.Detail == "" && e.Action != "case.grant" && e.Action != "case.revoke" {
+	if e.Detail == "" {
 		return d.Ref
 	}
 	return e.Detail

@@ -42,21 +42,12 @@ func (a *app) publishDue(ctx context.Context, delay time.Duration) (int, error) 
 
 // publishReleases publishes due releases at start and then every period until ctx
 // ends.
-func (a *app) publishReleases(ctx context.Context, every, delay time.Duration) {
+func (a *app) publishReleases(ctx context.Context, period, delay time.Duration) {
 	publish := func() {
 		if _, err := a.publishDue(ctx, delay); err != nil && ctx.Err() == nil {
 			a.log.Warn("automatic statistics releases", slog.String("error", err.Error()))
 		}
 	}
 	publish()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			publish()
-		}
-	}
+	every(ctx, period, publish)
 }

@@ -70,7 +70,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	go a.maintain(jobs, 10*time.Minute)
-	go a.cases.RecoverLoop(jobs, time.Minute)
+	go a.settle(jobs, time.Minute)
 	// Automatic releases stop with the server's context, and the store is closed only
 	// once the publisher has returned.
 	pubCtx, stopPublishing := context.WithCancel(ctx)
@@ -104,26 +104,47 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 // maintain deletes expired sessions and old idempotency keys periodically (the
 // embedded store has no TTL indexes) and gives collections created since the start
 // their _id index.
-func (a *app) maintain(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+func (a *app) maintain(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		if err := a.db.IndexIDs(ctx); err != nil {
+			a.log.Warn("indexing the embedded store", slog.String("error", err.Error()))
+		}
+		if _, err := a.cases.ForgetIdempotencyKeys(ctx); err != nil {
+			a.log.Warn("forgetting old idempotency keys", slog.String("error", err.Error()))
+		}
+		n, err := a.accounts.DeleteExpiredSessions(ctx)
+		if err != nil {
+			a.log.Warn("deleting expired sessions", slog.String("error", err.Error()))
+			return
+		}
+		a.log.Debug("deleted expired sessions", slog.Int("count", n))
+	})
+}
+
+// settle completes the case writes a failure left owing (a full disk, a lost store,
+// another server's crash), every interval.
+func (a *app) settle(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := a.cases.Recover(ctx, false)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("settling unfinished case writes", slog.String("error", err.Error()))
+		case n > 0:
+			a.log.Info("settled unfinished case writes", slog.Int("count", n))
+		}
+	})
+}
+
+// every runs job every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, job func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := a.db.IndexIDs(ctx); err != nil {
-				a.log.Warn("indexing the embedded store", slog.String("error", err.Error()))
-			}
-			if _, err := a.cases.ForgetIdempotencyKeys(ctx); err != nil {
-				a.log.Warn("forgetting old idempotency keys", slog.String("error", err.Error()))
-			}
-			n, err := a.accounts.DeleteExpiredSessions(ctx)
-			if err != nil {
-				a.log.Warn("deleting expired sessions", slog.String("error", err.Error()))
-				continue
-			}
-			a.log.Debug("deleted expired sessions", slog.Int("count", n))
+			job()
 		}
 	}
 }
