@@ -260,3 +260,124 @@ func TestDiskFills(t *testing.T) {
 	}
 	t.Logf("%d creates acknowledged, %d refused as storage full, %d stored", len(acked), refused, len(stored))
 }
+
+const serverChildEnv = "REGISTRO_SERVER_CHILD_URI"
+
+// TestServerChild is one of the two server processes of TestTwoServerProcesses; it
+// does nothing in a normal run.
+func TestServerChild(t *testing.T) {
+	uri := os.Getenv(serverChildEnv)
+	if uri == "" {
+		t.Skip("run by TestTwoServerProcesses")
+	}
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := loggedStore(t, db)
+	target := os.Getenv("REGISTRO_SERVER_CHILD_TARGET")
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			c, _, err := s.Create(ctx, []Actor{ana, bea}[i%2], validInput(), "")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				fmt.Println("ERR create", err)
+				return
+			}
+			fmt.Println("ACK", c.ID, c.Ref)
+		})
+		wg.Go(func() {
+			if i >= 10 {
+				return
+			}
+			_, err := s.AddFollowup(ctx, bea, target, FollowupInput{Note: fmt.Sprintf("nota %d-%d", os.Getpid(), i)}, allowAll)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				fmt.Println("ERR followup", err)
+				return
+			}
+			fmt.Println("FOLLOWUP")
+		})
+	}
+	wg.Wait()
+}
+
+// TestTwoServerProcesses: two Registro processes, each with its own memory, share a
+// standalone FerretDB (whose updates are not atomic) and write at once: 40 creates and
+// 20 follow-ups of one case. Every create gets a reference of its own, every case is
+// listed, no follow-up is lost, and one access-log chain verifies.
+func TestTwoServerProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a standalone store and two processes")
+	}
+	ctx := context.Background()
+	uri, stop, err := database.StartStandalone(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	s, l := loggedStore(t, db)
+	target := mustCreate(t, s, bea, validInput())
+
+	var outs [2]strings.Builder
+	var cmds [2]*exec.Cmd
+	for i := range cmds {
+		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestServerChild$", "-test.count=1")
+		cmds[i].Env = append(os.Environ(), serverChildEnv+"="+uri, "REGISTRO_SERVER_CHILD_TARGET="+target.ID)
+		cmds[i].Stdout = &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("server process %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	refs := map[string]string{target.Ref: target.ID}
+	followups := 0
+	for _, out := range outs {
+		for _, line := range strings.Split(out.String(), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 3 && f[0] == "ACK":
+				if other, dup := refs[f[2]]; dup {
+					t.Errorf("reference %s given to %s and %s", f[2], other, f[1])
+				}
+				refs[f[2]] = f[1]
+			case len(f) == 1 && f[0] == "FOLLOWUP":
+				followups++
+			case len(f) > 0 && f[0] == "ERR":
+				t.Errorf("a server process failed: %s", line)
+			}
+		}
+	}
+	if len(refs) != 41 || followups != 20 {
+		t.Fatalf("%d references and %d follow-ups acknowledged, want 41 and 20", len(refs), followups)
+	}
+	listed := map[string]bool{}
+	for _, e := range mustListAll(t, s, Source{Kind: "org", Org: "LIM"}) {
+		listed[e.ID] = true
+	}
+	for ref, id := range refs {
+		if !listed[id] {
+			t.Errorf("case %s (%s) acknowledged but not listed", id, ref)
+		}
+	}
+	c, err := s.Case(ctx, target.ID, allowAll)
+	if err != nil || len(c.Followups) != 20 || c.Version != 21 {
+		t.Fatalf("shared case: %d follow-ups at version %d (%v), want 20 at 21", len(c.Followups), c.Version, err)
+	}
+	mustVerify(t, l, "LIM")
+	mustAgree(t, s)
+}
