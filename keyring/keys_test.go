@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"registro/database/dbtest"
 )
@@ -174,23 +175,94 @@ func TestRotateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := before.ActiveID()
 	w, _ := before.Wrap(bytes.Repeat([]byte{9}, 32), []byte("case-1"))
-	id, err := RotateFile(path)
-	if err != nil || id != "k2" {
+	day := time.Date(2027, 1, 5, 10, 0, 0, 0, time.UTC)
+	id, err := RotateFile(path, day)
+	if err != nil || id != "e2027-01-05" {
 		t.Fatalf("rotate: id %q, err %v", id, err)
+	}
+	if id2, err := RotateFile(path, day); err != nil || id2 != "e2027-01-05-2" {
+		t.Fatalf("second rotation on one day: id %q, err %v", id2, err)
 	}
 	after, _, err := LoadRingFile(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.ActiveID() != "k2" || len(after.IDs()) != 2 {
-		t.Fatalf("after rotation: active %s, ids %v", after.ActiveID(), after.IDs())
+	if want := []string{"e2027-01-05-2", first, "e2027-01-05"}; after.ActiveID() != want[0] || len(after.IDs()) != 3 {
+		t.Fatalf("after rotations: active %s, ids %v; want %v", after.ActiveID(), after.IDs(), want)
 	}
 	if _, err := after.Unwrap(w, []byte("case-1")); err != nil {
 		t.Fatalf("a key wrapped before the rotation no longer opens: %v", err)
 	}
+	if !bytes.Equal(after.AuditKey(), before.AuditKey()) || before.AuditKey() == nil {
+		t.Fatal("rotation changed or lost the access log's key")
+	}
 	b, _ := os.ReadFile(path)
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 || !strings.HasPrefix(string(b), "# Registro") {
 		t.Fatalf("key file after rotation: mode %v, content starts %q", fi.Mode().Perm(), b[:20])
+	}
+}
+
+func TestRetireFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kek")
+	r, _, err := LoadRingFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := r.ActiveID()
+	w, _ := r.Wrap(bytes.Repeat([]byte{7}, 32), []byte("case-1"))
+	if err := RetireFile(path, old); !errors.Is(err, ErrActiveKey) {
+		t.Fatalf("retiring the active key: err = %v", err)
+	}
+	for _, id := range []string{AuditID, "e1999-01-01"} {
+		if err := RetireFile(path, id); err == nil {
+			t.Fatalf("retiring %q: no error", id)
+		}
+	}
+	if _, err := RotateFile(path, time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if err := RetireFile(path, old); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	r2, _, err := LoadRingFile(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Has(old) || strings.Contains(string(b), old+":") || len(r2.IDs()) != 1 {
+		t.Fatalf("after retiring %s the file still names it, or lost another key: ids %v", old, r2.IDs())
+	}
+	if _, err := r2.Unwrap(w, []byte("case-1")); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("a key wrapped under the retired epoch: err = %v, want ErrUnknownKey", err)
+	}
+	if !bytes.Equal(r2.AuditKey(), r.AuditKey()) {
+		t.Fatal("retiring an epoch changed the access log's key")
+	}
+}
+
+func TestAuditKeyLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kek")
+	k1 := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	if err := os.WriteFile(path, []byte("k1:"+k1+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := LoadRingFile(path, "")
+	if err != nil || r.AuditKey() != nil {
+		t.Fatalf("an old key file: audit key %v, err %v", r.AuditKey(), err)
+	}
+	r, err = AddAuditKey(path)
+	if err != nil || len(r.AuditKey()) != KeySize || r.ActiveID() != "k1" || len(r.IDs()) != 1 {
+		t.Fatalf("after AddAuditKey: active %s ids %v audit %d bytes, err %v", r.ActiveID(), r.IDs(), len(r.AuditKey()), err)
+	}
+	if _, err := AddAuditKey(path); err == nil {
+		t.Fatal("a second access-log key was added")
+	}
+	if _, err := ParseRing("audit:" + k1 + "\naudit:" + k1 + "\nk1:" + k1); err == nil {
+		t.Fatal("two access-log keys parsed")
+	}
+	if _, err := ParseRing("audit:" + k1); err == nil {
+		t.Fatal("a file with only the access-log key parsed")
 	}
 }

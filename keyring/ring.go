@@ -9,14 +9,24 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Ring holds the key-encryption keys. The first key is the active one, used to wrap
-// new data keys; the others still unwrap keys wrapped before a rotation.
+// new data keys; the others still unwrap keys wrapped before a rotation. Each key is
+// an epoch: `registro keys rotate` starts one, `registro keys retire` destroys one.
+//
+// A line "audit:base64" is not a key-encryption key but the access log's chain key
+// (see AuditKey): it lives as long as the installation and is never rotated with the
+// epochs, since retiring it would leave the log unverifiable.
 type Ring struct {
 	active string
 	keys   map[string][]byte
+	audit  []byte
 }
+
+// AuditID is the id of the key file's line that holds the access log's chain key.
+const AuditID = "audit"
 
 // Wrapped is a data key encrypted under a KEK, named by the KEK's id so the KEK can
 // rotate.
@@ -45,8 +55,12 @@ func ParseRing(text string) (*Ring, error) {
 		if err != nil || len(k) != KeySize {
 			return nil, fmt.Errorf("key %q: want %d bytes in standard base64", id, KeySize)
 		}
-		if _, dup := r.keys[id]; dup {
+		if _, dup := r.keys[id]; dup || (id == AuditID && r.audit != nil) {
 			return nil, fmt.Errorf("key %q appears twice", id)
+		}
+		if id == AuditID {
+			r.audit = k
+			continue
 		}
 		r.keys[id] = k
 		if r.active == "" {
@@ -54,10 +68,14 @@ func ParseRing(text string) (*Ring, error) {
 		}
 	}
 	if r.active == "" {
-		return nil, errors.New("no key found")
+		return nil, errors.New("no key-encryption key found")
 	}
 	return r, nil
 }
+
+// AuditKey returns the access log's chain key, or nil when the keys given have none
+// (a key file written before the access log was keyed; see AddAuditKey).
+func (r *Ring) AuditKey() []byte { return r.audit }
 
 // LoadRingFile reads the key file at path, creating it with one new random key (mode
 // 0600, in a directory of mode 0700) when it does not exist. It refuses a path inside
@@ -110,8 +128,16 @@ func writeNewRing(path string) error {
 	if _, err := rand.Read(k); err != nil {
 		return fmt.Errorf("keyring: random: %w", err)
 	}
-	content := "# Registro key-encryption keys: back this file up apart from the data.\n" +
-		"# Without it no narrative, contact or note can be read.\nk1:" + base64.StdEncoding.EncodeToString(k) + "\n"
+	a := make([]byte, KeySize)
+	if _, err := rand.Read(a); err != nil {
+		return fmt.Errorf("keyring: random: %w", err)
+	}
+	content := "# Registro keys: back this file up apart from the data.\n" +
+		"# Without it no narrative, contact or note can be read, and the access log cannot be verified.\n" +
+		"# The first key wraps new data keys, and each key is an epoch (registro keys rotate / retire).\n" +
+		epochID(nil, time.Now()) + ":" + base64.StdEncoding.EncodeToString(k) + "\n" +
+		"# The access log's chain key: never remove it.\n" +
+		AuditID + ":" + base64.StdEncoding.EncodeToString(a) + "\n"
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("key file %s: %w", path, err)
