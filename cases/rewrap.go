@@ -44,3 +44,16 @@ func (s *Store) RewrapKeys(ctx context.Context) (n int, err error) {
 	}
 	return n, nil
 }
+
+// KeysUnder counts the cases whose data key is wrapped under the key-encryption key
+// kek: an epoch can be retired only when none is.
+func (s *Store) KeysUnder(ctx context.Context, kek string) (n int, err error) {
+	defer wrap(&err, "cases.Store.KeysUnder(%s)", kek)
+	err = s.eachCase(ctx, func(d *caseDoc) error {
+		if d.Key != nil && d.Key.KEK == kek {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

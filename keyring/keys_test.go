@@ -212,18 +212,18 @@ func TestRetireFile(t *testing.T) {
 	}
 	old := r.ActiveID()
 	w, _ := r.Wrap(bytes.Repeat([]byte{7}, 32), []byte("case-1"))
-	if err := RetireFile(path, old); !errors.Is(err, ErrActiveKey) {
+	if err := RetireFile(path, old, time.Date(2027, 2, 3, 0, 0, 0, 0, time.UTC)); !errors.Is(err, ErrActiveKey) {
 		t.Fatalf("retiring the active key: err = %v", err)
 	}
 	for _, id := range []string{AuditID, "e1999-01-01"} {
-		if err := RetireFile(path, id); err == nil {
+		if err := RetireFile(path, id, time.Now()); err == nil {
 			t.Fatalf("retiring %q: no error", id)
 		}
 	}
 	if _, err := RotateFile(path, time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	if err := RetireFile(path, old); err != nil {
+	if err := RetireFile(path, old, time.Date(2027, 2, 3, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
@@ -239,6 +239,9 @@ func TestRetireFile(t *testing.T) {
 	}
 	if !bytes.Equal(r2.AuditKey(), r.AuditKey()) {
 		t.Fatal("retiring an epoch changed the access log's key")
+	}
+	if day, ok := r2.RetiredOn(old); !ok || day != "2027-02-03" {
+		t.Fatalf("the key file does not say when %s was retired: %q %v", old, day, ok)
 	}
 }
 

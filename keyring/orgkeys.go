@@ -138,3 +138,22 @@ func (k *OrgKeys) Check(ctx context.Context) error {
 	}
 	return nil
 }
+
+// KeysUnder counts the organization keys wrapped under the key-encryption key kek.
+func (k *OrgKeys) KeysUnder(ctx context.Context, kek string) (int, error) {
+	cur, err := k.coll.Find(ctx, bson.D{})
+	if err != nil {
+		return 0, fmt.Errorf("keyring.OrgKeys.KeysUnder: %w", err)
+	}
+	var docs []orgKeyDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, fmt.Errorf("keyring.OrgKeys.KeysUnder: %w", err)
+	}
+	n := 0
+	for _, d := range docs {
+		if d.Pseudonym.KEK == kek {
+			n++
+		}
+	}
+	return n, nil
+}

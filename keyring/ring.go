@@ -23,6 +23,9 @@ type Ring struct {
 	active string
 	keys   map[string][]byte
 	audit  []byte
+	// retired maps the ids of epochs retired from this key file to the day they were
+	// ("2026-12-02"), from its "# retired ID on DATE" comments.
+	retired map[string]string
 }
 
 // AuditID is the id of the key file's line that holds the access log's chain key.
@@ -41,9 +44,12 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 // starting with # are ignored); the first key is active. It returns an error naming the
 // line when a key is malformed, not 32 bytes, or an id repeats.
 func ParseRing(text string) (*Ring, error) {
-	r := &Ring{keys: make(map[string][]byte)}
+	r := &Ring{keys: make(map[string][]byte), retired: make(map[string]string)}
 	for i, line := range strings.FieldsFunc(text, func(c rune) bool { return c == '\n' || c == ';' }) {
 		line = strings.TrimSpace(line)
+		if f := strings.Fields(line); len(f) == 5 && f[0]+" "+f[1] == retiredMark && f[3] == "on" {
+			r.retired[f[2]] = f[4]
+		}
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
@@ -71,6 +77,12 @@ func ParseRing(text string) (*Ring, error) {
 		return nil, errors.New("no key-encryption key found")
 	}
 	return r, nil
+}
+
+// RetiredOn returns the day epoch id was retired from this key file, if it was.
+func (r *Ring) RetiredOn(id string) (day string, ok bool) {
+	day, ok = r.retired[id]
+	return day, ok
 }
 
 // AuditKey returns the access log's chain key, or nil when the keys given have none

@@ -69,14 +69,18 @@ func RotateFile(path string, now time.Time) (string, error) {
 	return id, replaceFile(path, out.String())
 }
 
+// retiredMark opens the comment that replaces a retired key's line.
+const retiredMark = "# retired"
+
 // ErrActiveKey reports an attempt to retire the key that wraps new data keys.
 var ErrActiveKey = errors.New("the active key cannot be retired: rotate first")
 
 // RetireFile removes the key-encryption key id from the key file at path, destroying
 // the epoch: whatever is still wrapped under it, in the store or in any backup, can no
 // longer be opened. The caller must first have checked that no live data key uses it.
-// The active key and the access log's key are refused.
-func RetireFile(path, id string) error {
+// The active key and the access log's key are refused. A comment "# retired ID on
+// DATE" takes the key's place, so that a backup sealed under it can be explained.
+func RetireFile(path, id string, now time.Time) error {
 	b, r, err := readRing(path)
 	if err != nil {
 		return err
@@ -92,6 +96,7 @@ func RetireFile(path, id string) error {
 	var out strings.Builder
 	for _, l := range strings.SplitAfter(string(b), "\n") {
 		if k, _, ok := strings.Cut(strings.TrimSpace(l), ":"); ok && k == id {
+			out.WriteString(retiredMark + " " + id + " on " + now.UTC().Format(time.DateOnly) + "\n")
 			continue
 		}
 		out.WriteString(l)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"registro/accounts"
 	"registro/audit"
@@ -28,6 +29,7 @@ type app struct {
 	audit    *audit.Log
 	releases *releases.Store
 	orgKeys  *keyring.OrgKeys
+	ring     *keyring.Ring
 }
 
 // open reads the configuration and opens the keys, the database and the stores.
@@ -73,14 +75,45 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	epochs := keyring.NewEpochs(db.Database)
+	if err := epochs.Stale(ctx, ring); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
 	orgKeys := keyring.NewOrgKeys(db.Database, ring)
 	if err := orgKeys.Check(ctx); err != nil {
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	// An older copy of the key file (from before a rotation) stops here, before it
+	// wraps anything under an epoch that is about to be retired; a copy that still
+	// holds a retired epoch is named, since it still opens the backups of that epoch.
+	retiredHeld, err := epochs.Admit(ctx, ring, time.Now())
+	if err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	}
+	for _, id := range retiredHeld {
+		log.Warn("this key file still holds a retired key: remove its line, here and in every copy, or backups of that epoch stay readable",
+			slog.String("key", id), slog.String("key_file", cfg.KeyFile))
+	}
+	// A key file from before the access log was keyed gets its key now, once the keys
+	// are known to open the data; the log's chains are then sealed with it below.
+	if ring.AuditKey() == nil {
+		if cfg.KEK != "" {
+			_ = db.Close(context.Background())
+			return nil, errors.New("REGISTRO_KEK has no access-log key: add \"audit:\" and 32 random bytes in standard base64 to it, then run `registro audit rekey`")
+		}
+		if ring, err = keyring.AddAuditKey(cfg.KeyFile); err != nil {
+			_ = db.Close(context.Background())
+			return nil, err
+		}
+		log.Warn("added the access log's key to the key file: back the key file up again", slog.String("key_file", cfg.KeyFile))
+		orgKeys = keyring.NewOrgKeys(db.Database, ring)
+	}
 	cs := cases.NewStore(db, vocab, ring, orgKeys)
 	a := &app{
-		cfg: cfg, log: log, db: db, authz: az, orgKeys: orgKeys,
+		cfg: cfg, log: log, db: db, authz: az, orgKeys: orgKeys, ring: ring,
 		cases: cs,
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,

@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"registro/cases"
 	"registro/database"
 	"registro/keyring"
 )
@@ -149,22 +151,47 @@ func dump(ctx context.Context, db *mongo.Database, dir string) (collections, doc
 }
 
 // restoreCommand loads a backup into an empty store (embedded, or MONGODB_URI), after
-// checking that the key file opens the organization keys in it, then checks the lists,
-// facts and access log as `registro check` and `registro audit verify` do.
+// checking that the key file opens the organization keys in it; replays the erasures
+// recorded in newer backups (--erasures, ids only: a case erased after this backup was
+// taken does not come back); rewraps every data key under the active epoch; then checks
+// the lists, facts and access log as `registro check` and `registro audit verify` do.
 func restoreCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: registro restore DIR (a directory written by registro backup or mongodump)")
+	const usageText = "usage: registro restore DIR [--erasures NEWER_BACKUP_DIR]... (DIR written by registro backup or mongodump)"
+	var from string
+	var ledgers []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--erasures" && i+1 < len(args):
+			ledgers = append(ledgers, args[i+1])
+			i++
+		case from == "" && !strings.HasPrefix(args[i], "-"):
+			from = args[i]
+		default:
+			return errors.New(usageText)
+		}
+	}
+	if from == "" {
+		return errors.New(usageText)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	in := filepath.Join(args[0], cfg.DBName)
+	in := filepath.Join(from, cfg.DBName)
 	files, err := filepath.Glob(filepath.Join(in, "*.bson"))
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no backup of database %s in %s", cfg.DBName, args[0])
+		return fmt.Errorf("no backup of database %s in %s", cfg.DBName, from)
 	}
-	// The key file must open the backup's keys before anything is written.
+	// The ledgers are read, and the key file must open the backup's keys, before
+	// anything is written.
+	var erasures []erasure
+	for _, l := range ledgers {
+		e, err := readErasures(filepath.Join(l, cfg.DBName, "cases.bson"))
+		if err != nil {
+			return fmt.Errorf("--erasures %s: %w", l, err)
+		}
+		erasures = append(erasures, e...)
+	}
 	ring, err := loadRingForRestore(cfg)
 	if err != nil {
 		return err
@@ -186,9 +213,12 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 			return err
 		}
 	}
-	// The fresh store's own layout marker gives way to the backup's (a backup of an
-	// older layout is rebuilt by the start below).
+	// The fresh store's own markers give way to the backup's (a backup of an older
+	// layout is rebuilt by the start below; the backup's epochs record is its own).
 	if _, err := a.db.Collection("counters").DeleteOne(ctx, bson.D{{Key: "_id", Value: "layout"}}); err != nil {
+		return err
+	}
+	if _, err := a.db.Collection("keyring").DeleteMany(ctx, bson.D{}); err != nil {
 		return err
 	}
 	total := 0
@@ -199,12 +229,33 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "Restored %d documents from %s.\n", total, args[0])
+	fmt.Fprintf(stdout, "Restored %d documents from %s.\n", total, from)
 	if err := a.cases.Start(ctx); err != nil {
 		return err
 	}
 	if err := a.orgKeys.Check(ctx); err != nil {
 		return err
+	}
+	if _, err := keyring.NewEpochs(a.db.Database).Admit(ctx, a.ring, time.Now()); err != nil {
+		return err
+	}
+	replayed, err := replayErasures(ctx, a, erasures)
+	if err != nil {
+		return err
+	}
+	if len(ledgers) > 0 {
+		fmt.Fprintf(stdout, "Replayed %d erasures made after the backup (%d in the ledgers given).\n", replayed, len(erasures))
+	}
+	nc, err := a.cases.RewrapKeys(ctx)
+	if err != nil {
+		return err
+	}
+	no, err := a.orgKeys.Rewrap(ctx)
+	if err != nil {
+		return err
+	}
+	if nc > 0 || no > 0 {
+		fmt.Fprintf(stdout, "Rewrapped %d case keys and %d organization keys under the active key %s.\n", nc, no, a.ring.ActiveID())
 	}
 	n, unsettled, err := a.cases.Check(ctx)
 	if err != nil {
@@ -227,7 +278,65 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 		}
 	}
 	fmt.Fprintf(stdout, "The lists and statistical facts agree with the cases, and the access log verifies (%d organization(s)).\n", len(orgs))
+	if len(ledgers) == 0 {
+		fmt.Fprintln(stdout, "If newer backups exist, restore again with --erasures NEWER_BACKUP_DIR so that cases erased since this one stay erased.")
+	}
 	return nil
+}
+
+// erasure is one entry of the erasure ledger: a tombstone's id, organization and who
+// erased it. Every backup holds the whole ledger up to its time, as the tombstones
+// among its cases.
+type erasure struct {
+	ID     string `bson:"_id"`
+	Org    string `bson:"org"`
+	Erased *struct {
+		By string `bson:"by"`
+	} `bson:"erased"`
+}
+
+// readErasures reads the tombstones of a backup's cases.bson: ids and organizations
+// only (a tombstone holds nothing else of the case).
+func readErasures(path string) ([]erasure, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("not a backup with cases: %w", err)
+	}
+	var out []erasure
+	err := eachDocument(path, func(doc bson.Raw) error {
+		if _, err := doc.LookupErr("erased"); err != nil {
+			return nil // a live case
+		}
+		var e erasure
+		if err := bson.Unmarshal(doc, &e); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// replayErasures erases every case of the ledger still live in the restored store, as
+// its erasure did (tombstone, lists, facts, shares, access-log entry, purge), and
+// returns how many it erased.
+func replayErasures(ctx context.Context, a *app, ledger []erasure) (int, error) {
+	n := 0
+	for _, e := range ledger {
+		by := ""
+		if e.Erased != nil {
+			by = e.Erased.By
+		}
+		actor := cases.Actor{UserID: by, Username: "registro restore: erasure replayed", Org: e.Org, Role: "admin", Client: "local"}
+		_, err := a.cases.Erase(ctx, actor, e.ID, func(c *cases.Case) bool { return c.Org == e.Org })
+		if errors.Is(err, cases.ErrNotFound) {
+			continue // erased in the backup already, or recorded after it
+		}
+		if err != nil {
+			return n, fmt.Errorf("replay the erasure of case %s: %w", e.ID, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func loadRingForRestore(cfg config) (*keyring.Ring, error) {
@@ -255,6 +364,9 @@ func checkBackupKeys(path string, ring *keyring.Ring) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := ring.Unwrap(k.Pseudonym, []byte("pseudonym:"+k.Org)); err != nil {
+			if day, retired := ring.RetiredOn(k.Pseudonym.KEK); retired {
+				return fmt.Errorf("%w: this backup is sealed under key %q, retired on %s: its narratives, contacts and notes can no longer be opened by anyone; restore a backup made after that key's last rotation", keyring.ErrWrongKeys, k.Pseudonym.KEK, day)
+			}
 			return fmt.Errorf("%w: organization %s's keys in the backup are sealed under key %q, which the key file does not open: restore with the key file of the installation that made the backup", keyring.ErrWrongKeys, k.Org, k.Pseudonym.KEK)
 		}
 		return nil

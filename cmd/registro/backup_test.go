@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"os"
@@ -74,12 +76,16 @@ func TestBackupRestore(t *testing.T) {
 	if !strings.Contains(msg.String(), "Backed up") {
 		t.Errorf("backup said %q", msg.String())
 	}
+	keys := keyFileKeys(t, env["REGISTRO_KEY_FILE"])
 	err = filepath.WalkDir(out, func(path string, e os.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		if b, _ := os.ReadFile(path); strings.Contains(string(b), "k1:") {
-			t.Errorf("%s looks like a key file", path)
+		b, _ := os.ReadFile(path)
+		for id, k := range keys {
+			if bytes.Contains(b, k) || bytes.Contains(b, []byte(base64.StdEncoding.EncodeToString(k))) {
+				t.Errorf("%s holds key %s of the key file", path, id)
+			}
 		}
 		if fi, _ := e.Info(); fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s is mode %v", path, fi.Mode().Perm())
