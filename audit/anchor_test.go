@@ -10,11 +10,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// TestAnchorCatchesARewrittenChain: the attacker has the database (not the auditor's
-// notebook). She deletes three entries, renumbers and re-chains every later one with
-// the published hash, and moves the head: Verify alone finds a sound chain, as it must
-// with an unkeyed hash; the anchor the auditor wrote down before finds the rewrite.
-func TestAnchorCatchesARewrittenChain(t *testing.T) {
+// TestAnchorCatchesATruncatedChain: the attacker has the database (not the key file,
+// not the auditor's notebook). Without the key she cannot re-chain anything, but she
+// can delete the newest entries and move the head back to an entry that stays: Verify
+// alone finds a sound, shorter chain, as it must; the anchor the auditor wrote down
+// before finds the cut.
+func TestAnchorCatchesATruncatedChain(t *testing.T) {
 	t.Parallel()
 	l, _ := newTestLog(t)
 	ctx := context.Background()
@@ -42,43 +43,32 @@ func TestAnchorCatchesARewrittenChain(t *testing.T) {
 		t.Fatalf("a log that only grew: %v", err)
 	}
 
-	// The rewrite.
-	cur, err := l.entries.Find(ctx, bson.D{{Key: "org", Value: "LIM"}})
-	if err != nil {
+	// The cut: entries 8 to 11 go, and the head names entry 7 as stored.
+	if _, err := l.entries.DeleteMany(ctx, bson.D{{Key: "org", Value: "LIM"}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: 8}}}}); err != nil {
 		t.Fatal(err)
 	}
-	var all []stored
-	if err := cur.All(ctx, &all); err != nil {
+	var seventh stored
+	if err := l.entries.FindOne(ctx, bson.D{{Key: "_id", Value: entryID("LIM", 7)}}).Decode(&seventh); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := l.entries.DeleteMany(ctx, bson.D{{Key: "org", Value: "LIM"}}); err != nil {
-		t.Fatal(err)
-	}
-	prev := ""
-	var seq int64
-	for _, s := range all {
-		if s.Seq >= 3 && s.Seq <= 5 {
-			continue
-		}
-		seq++
-		e := s.Entry
-		e.Seq, e.Prev = seq, prev
-		e.Hash = hashEntry(e)
-		prev = e.Hash
-		if _, err := l.entries.InsertOne(ctx, stored{ID: entryID("LIM", seq), Entry: e}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if _, err := l.heads.UpdateOne(ctx, bson.D{{Key: "_id", Value: "LIM"}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: seq}, {Key: "hash", Value: prev}}}}); err != nil {
+		bson.D{{Key: "$set", Value: bson.D{{Key: "seq", Value: 7}, {Key: "hash", Value: seventh.Hash}}}}); err != nil {
 		t.Fatal(err)
 	}
-	fresh := NewLog(l.entries.Database(), nil) // a restarted server
-	if res, err := fresh.Verify(ctx, "LIM"); err != nil || !res.OK {
-		t.Fatalf("Verify of the re-chained log = %+v, %v: the attack should pass the chain check alone", res, err)
+	fresh := NewLog(l.entries.Database(), testKey, nil) // a restarted server
+	if res, err := fresh.Verify(ctx, "LIM"); err != nil || !res.OK || res.Entries != 7 {
+		t.Fatalf("Verify of the cut log = %+v, %v: a chain cut at its end passes the chain check alone", res, err)
 	}
 	if err := fresh.Extends(ctx, parsed); !errors.Is(err, ErrAnchor) {
-		t.Errorf("Extends after the rewrite = %v, want ErrAnchor", err)
+		t.Errorf("Extends after the cut = %v, want ErrAnchor", err)
+	}
+}
+
+func TestAnchorEmpty(t *testing.T) {
+	t.Parallel()
+	l, _ := newTestLog(t)
+	if _, err := l.Anchor(context.Background(), "NONE"); !errors.Is(err, ErrEmpty) {
+		t.Errorf("Anchor of an organization without entries = %v, want ErrEmpty", err)
 	}
 }
 

@@ -18,8 +18,8 @@ func TestAppend(t *testing.T) {
 	first := mustAppend(t, l, Entry{Org: "CAL", Actor: "u1", ActorName: "rosa", Action: "login",
 		Outcome: "ok", Client: "192.0.2.10"})
 	want := Entry{Seq: 1, Org: "CAL", Time: time.Date(2026, 5, 14, 10, 1, 0, 123_000_000, time.UTC),
-		Actor: "u1", ActorName: "rosa", Action: "login", Outcome: "ok", Client: "192.0.2.10"}
-	want.Hash = hashEntry(want)
+		Actor: "u1", ActorName: "rosa", Action: "login", Outcome: "ok", Client: "192.0.2.10", Version: versionKeyed}
+	want.Hash = hashKeyed(testKey, want)
 	if d := cmp.Diff(want, first); d != "" {
 		t.Errorf("first entry:\n%s", d)
 	}
@@ -29,8 +29,8 @@ func TestAppend(t *testing.T) {
 		Time: time.Date(2026, 5, 14, 5, 0, 0, 456_789_000, lima), Detail: strings.Repeat("x", 250)})
 	want = Entry{Seq: 2, Org: "CAL", Time: time.Date(2026, 5, 14, 10, 0, 0, 456_000_000, time.UTC),
 		Action: "case.read", Object: "c1", Outcome: "ok", Detail: strings.Repeat("x", MaxText),
-		Prev: first.Hash}
-	want.Hash = hashEntry(want)
+		Prev: first.Hash, Version: versionKeyed}
+	want.Hash = hashKeyed(testKey, want)
 	if d := cmp.Diff(want, second); d != "" {
 		t.Errorf("second entry:\n%s", d)
 	}
@@ -109,7 +109,7 @@ func TestAppendAfterLostHead(t *testing.T) {
 			if d := cmp.Diff([]int64{5, 4, 3, 2, 1}, seqsOf(page)); d != "" || next != 0 {
 				t.Errorf("newest page (next %d):\n%s", next, d)
 			}
-			restarted := NewLog(db.Database, nil)
+			restarted := NewLog(db.Database, testKey, nil)
 			got := mustAppend(t, restarted, Entry{Org: "CAL", Action: "logout"})
 			if got.Seq != 6 || got.Prev != entries[4].Hash {
 				t.Errorf("appended seq %d prev %s, want 6 and %s", got.Seq, got.Prev, entries[4].Hash)

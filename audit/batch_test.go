@@ -103,7 +103,7 @@ func TestAppendGroupCommit(t *testing.T) {
 func TestAppendReplicasBatched(t *testing.T) {
 	const writers, perWriter = 12, 15
 	a, db := newTestLog(t)
-	b := NewLog(db.Database, nil)
+	b := NewLog(db.Database, testKey, nil)
 	var wg sync.WaitGroup
 	for w := range writers {
 		l := []*Log{a, b}[w%2]
@@ -171,7 +171,7 @@ func TestAppendMany(t *testing.T) {
 	var links []link
 	for _, e := range got {
 		links = append(links, link{e.Org, e.Seq, e.Object, e.Prev})
-		if e.Hash != hashEntry(e) {
+		if e.Hash != hashKeyed(testKey, e) || e.Version != versionKeyed {
 			t.Errorf("%s %d: hash %s does not match", e.Org, e.Seq, e.Hash)
 		}
 		// What AppendMany returns is what was stored.
@@ -219,7 +219,7 @@ func TestAppendMany(t *testing.T) {
 // refused one and those after it, of both organizations, go in on the retry.
 func TestAppendManyAfterOtherWriter(t *testing.T) {
 	a, db := newTestLog(t)
-	b := NewLog(db.Database, nil)
+	b := NewLog(db.Database, testKey, nil)
 	seed(t, a, "CAL", 2)
 	if e := mustAppend(t, b, Entry{Org: "CAL", Action: "login"}); e.Seq != 3 {
 		t.Fatalf("other writer got seq %d, want 3", e.Seq)

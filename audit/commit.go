@@ -123,6 +123,11 @@ func (l *Log) commitLoop() {
 func (l *Log) take() []*request {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Chains that Rekey rewrote end in other hashes now: read them again before use.
+	for _, org := range l.stale {
+		delete(l.orgs, org)
+	}
+	l.stale = nil
 	var batch []*request
 	n, i := 0, 0
 	for ; i < len(l.queue); i++ {
@@ -183,7 +188,7 @@ func (l *Log) commit(batch []*request) {
 				p = pos{c.seq, c.hash}
 			}
 			it.e.Seq, it.e.Prev = p.seq+1, p.hash
-			it.e.Hash = hashEntry(*it.e)
+			it.e.Hash = hashKeyed(l.key, *it.e)
 			at[it.e.Org] = pos{it.e.Seq, it.e.Hash}
 			docs[i] = stored{ID: entryID(it.e.Org, it.e.Seq), Entry: *it.e}
 		}

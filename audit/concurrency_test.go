@@ -74,7 +74,7 @@ func TestAppendConcurrent(t *testing.T) {
 // _id must keep the chain whole.
 func TestAppendReplicas(t *testing.T) {
 	a, db := newTestLog(t)
-	b := NewLog(db.Database, nil)
+	b := NewLog(db.Database, testKey, nil)
 	writers := appendConcurrently(t, []*Log{a, b}, "CAL", 8, 25)
 	// Verify while the chain grows must never raise a false alarm.
 	done := make(chan struct{})

@@ -17,28 +17,46 @@ func goldenEntry() Entry {
 	}
 }
 
-// TestHashGolden pins the canonical encoding: if it changes, every stored chain stops
-// verifying, so a change must be deliberate (a new canonicalVersion), never silent.
-// The expected hash was also computed outside Go, with sha256sum over the documented
-// encoding.
+// TestHashGolden pins both canonical encodings: if one changes, every stored chain of
+// that version stops verifying, so a change must be deliberate (a new tag), never
+// silent. The expected hashes were also computed outside Go, over the documented
+// encoding: the keyed one with `openssl dgst -sha256 -hmac registro-test-audit-key-32-bytes`,
+// the unkeyed one with sha256sum.
 func TestHashGolden(t *testing.T) {
-	e := goldenEntry()
-	wantCanonical := "17:registro.audit.v1,1:7,3:CAL,24:2026-05-14T15:04:05.120Z," +
+	const fields = "1:7,3:CAL,24:2026-05-14T15:04:05.120Z," +
 		"36:0196d3a0-7c1e-7b2a-9f00-3c5e2a1b4d6f,4:rosa,9:case.read," +
 		"36:0196d3a1-0000-7000-8000-000000000042,2:ok,10:192.0.2.10,14:LIM-2026-00042," +
 		"64:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,"
-	if d := cmp.Diff(wantCanonical, string(canonical(e))); d != "" {
-		t.Errorf("canonical:\n%s", d)
+	const (
+		wantKeyed   = "e7328156d46866c4459567f21332c62b8c5bc233623635ce0cc971926d0d9405"
+		wantUnkeyed = "4b603ea60a4baa6a4487d095f84d1b8d9573231c984e284c027003de8a1b9c92"
+	)
+	e := goldenEntry()
+	if d := cmp.Diff("17:registro.audit.v2,"+fields, string(canonical(tagKeyed, e))); d != "" {
+		t.Errorf("keyed canonical:\n%s", d)
 	}
-	const want = "4b603ea60a4baa6a4487d095f84d1b8d9573231c984e284c027003de8a1b9c92"
-	if got := hashEntry(e); got != want {
-		t.Errorf("hashEntry = %s, want %s", got, want)
+	if d := cmp.Diff("17:registro.audit.v1,"+fields, string(canonical(tagUnkeyed, e))); d != "" {
+		t.Errorf("unkeyed canonical:\n%s", d)
 	}
-	// The time zone of the value does not matter, only the instant; Hash is not covered.
+	check := func(name string, e Entry) {
+		t.Helper()
+		if got := hashKeyed(testKey, e); got != wantKeyed {
+			t.Errorf("%s: hashKeyed = %s, want %s", name, got, wantKeyed)
+		}
+		if got := hashUnkeyed(e); got != wantUnkeyed {
+			t.Errorf("%s: hashUnkeyed = %s, want %s", name, got, wantUnkeyed)
+		}
+	}
+	check("golden", e)
+	// The time zone of the value does not matter, only the instant; Hash and Version
+	// are not covered (the tag is).
 	e.Time = e.Time.In(time.FixedZone("PET", -5*3600))
-	e.Hash = "anything"
-	if got := hashEntry(e); got != want {
-		t.Errorf("hashEntry in another zone = %s, want %s", got, want)
+	e.Hash, e.Version = "anything", 9
+	check("another zone", e)
+	// Another key gives another hash.
+	other := []byte("another-32-byte-key-for-the-test")
+	if hashKeyed(other, e) == wantKeyed {
+		t.Error("the keyed hash does not depend on the key")
 	}
 }
 
@@ -48,7 +66,7 @@ func TestHashFieldsUnambiguous(t *testing.T) {
 	a := Entry{Seq: 1, Org: "CAL", Action: "case.read", Actor: "ab", ActorName: "c"}
 	b := a
 	b.Actor, b.ActorName = "a", "bc"
-	if hashEntry(a) == hashEntry(b) {
+	if hashKeyed(testKey, a) == hashKeyed(testKey, b) || hashUnkeyed(a) == hashUnkeyed(b) {
 		t.Error("shifting a byte between fields kept the hash")
 	}
 }
@@ -63,7 +81,7 @@ func TestNormalize(t *testing.T) {
 	want := Entry{
 		Org: "CAL", Action: "login", ActorName: "ro\uFFFDsa",
 		Detail: strings.Repeat("ñ", MaxText), Client: strings.Repeat("ñ", MaxText),
-		Time: time.Date(2026, 5, 14, 15, 0, 0, 999_000_000, time.UTC),
+		Time: time.Date(2026, 5, 14, 15, 0, 0, 999_000_000, time.UTC), Version: versionKeyed,
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Error(d)

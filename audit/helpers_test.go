@@ -32,10 +32,14 @@ func (c *clock) now() time.Time {
 	return c.t
 }
 
+// testKey is the access log's key in tests: 32 printable bytes, so that a hash can be
+// recomputed outside Go (openssl dgst -sha256 -hmac registro-test-audit-key-32-bytes).
+var testKey = []byte("registro-test-audit-key-32-bytes")
+
 func newTestLog(tb testing.TB) (*Log, *database.DB) {
 	tb.Helper()
 	db := dbtest.New(tb)
-	l := NewLog(db.Database, newClock().now)
+	l := NewLog(db.Database, testKey, newClock().now)
 	if err := l.EnsureIndexes(context.Background()); err != nil {
 		tb.Fatalf("EnsureIndexes: %v", err)
 	}

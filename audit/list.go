@@ -156,9 +156,13 @@ func (l *Log) matching(ctx context.Context, f Filter) ([]Entry, int64, error) {
 	return entries, 0, cur.Err()
 }
 
-// fromDB returns the entry of a decoded document, its time in UTC as it was hashed.
+// fromDB returns the entry of a decoded document, its time in UTC as it was hashed,
+// and of version 1 when it was stored before entries had a version.
 func (s stored) fromDB() Entry {
 	e := s.Entry
 	e.Time = e.Time.UTC()
+	if e.Version == 0 {
+		e.Version = versionUnkeyed
+	}
 	return e
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ var ErrContention = errors.New("audit: too many concurrent appends")
 type Log struct {
 	entries *mongo.Collection // audit: one document per entry, _id "<org>:<seq>"
 	heads   *mongo.Collection // audit_heads: {_id: org, seq, hash} of a recent last entry
+	key     []byte            // the access log's key: every hash is an HMAC under it
 	now     func() time.Time
 
 	// insertMany is the round trip that commits a batch: insertEntries, which tests
@@ -38,9 +40,14 @@ type Log struct {
 	inserts    atomic.Int64 // InsertMany round trips so far, for tests and benchmarks
 	refused    atomic.Int64 // of which stopped on a seq another writer took
 
+	// rekeyWrite is every write Rekey makes, one ordered bulk write at a time: tests
+	// wrap it to stop a Rekey halfway, as a crash would.
+	rekeyWrite func(ctx context.Context, coll *mongo.Collection, models []mongo.WriteModel) error
+
 	mu      sync.Mutex
 	queue   []*request        // appends waiting for the next batch, in arrival order
 	running bool              // a committer goroutine is draining queue
+	stale   []string          // organizations whose chains Rekey rewrote: the committer forgets them
 	orgs    map[string]*chain // used by the committer only, which is one at a time
 }
 
@@ -60,9 +67,10 @@ type chain struct {
 // once, or by up to headLag entries while appends keep coming), never run ahead of it;
 // its seq and hash always belong together.
 type head struct {
-	Org  string `bson:"_id"`
-	Seq  int64  `bson:"seq"`
-	Hash string `bson:"hash"`
+	Org   string  `bson:"_id"`
+	Seq   int64   `bson:"seq"`
+	Hash  string  `bson:"hash"`
+	Rekey *marker `bson:"rekey,omitempty"` // set while Rekey rewrites the chain (see rekey.go)
 }
 
 // stored is an entry as a document.
@@ -71,18 +79,25 @@ type stored struct {
 	Entry `bson:",inline"`
 }
 
-// NewLog returns the access log kept in db; now (time.Now when nil) stamps entries.
-func NewLog(db *mongo.Database, now func() time.Time) *Log {
+// NewLog returns the access log kept in db, chained under key (the key file's access
+// log key, KeySize bytes); now (time.Now when nil) stamps entries. A key of another
+// length is a mistake in the caller's wiring, not a condition to handle: NewLog panics.
+func NewLog(db *mongo.Database, key []byte, now func() time.Time) *Log {
+	if len(key) != KeySize {
+		panic(fmt.Sprintf("audit.NewLog: the access log's key has %d bytes, want %d (the key file's \"audit:\" line)", len(key), KeySize))
+	}
 	if now == nil {
 		now = time.Now
 	}
 	l := &Log{
 		entries: db.Collection("audit"),
 		heads:   db.Collection("audit_heads"),
+		key:     bytes.Clone(key),
 		now:     now,
 		orgs:    make(map[string]*chain),
 	}
 	l.insertMany = l.insertEntries
+	l.rekeyWrite = bulkWrite
 	return l
 }
 

@@ -30,7 +30,10 @@ func TestVerifyCleanChain(t *testing.T) {
 }
 
 // TestVerifyTampered tampers with a chain of 10 entries the way someone with raw
-// database access could, and expects Verify to find the first broken entry.
+// database access could, and expects Verify to find the first broken entry. Where the
+// tamperer recomputes hashes she even holds the key, so that what catches her is the
+// chain's structure (links, seqs, head); TestVerifyForgedWithoutKey has the attacker
+// of issue 11, who holds the database only.
 func TestVerifyTampered(t *testing.T) {
 	const org = "CAL"
 	ctx := context.Background()
@@ -47,12 +50,13 @@ func TestVerifyTampered(t *testing.T) {
 			tb.Fatal(err)
 		}
 	}
-	// rehash edits entry seq with edit and stores it with its own hash recomputed.
+	// rehash edits entry seq with edit and stores it with its own hash recomputed under
+	// the key.
 	rehash := func(tb testing.TB, db *database.DB, seq int64, edit func(*Entry)) string {
 		tb.Helper()
 		s := rawEntry(tb, db, org, seq)
 		edit(&s.Entry)
-		s.Hash = hashEntry(s.Entry)
+		s.Hash = hashKeyed(testKey, s.Entry)
 		if _, err := db.Collection("audit").ReplaceOne(ctx, byID(seq), s); err != nil {
 			tb.Fatal(err)
 		}
@@ -68,7 +72,7 @@ func TestVerifyTampered(t *testing.T) {
 			del(tb, db, "audit", byID(k))
 			s.ID, s.Seq = entryID(org, k+1), k+1
 			if rehashed {
-				s.Hash = hashEntry(s.Entry)
+				s.Hash = hashKeyed(testKey, s.Entry)
 			}
 			if _, err := coll.InsertOne(ctx, s); err != nil {
 				tb.Fatal(err)
@@ -76,8 +80,8 @@ func TestVerifyTampered(t *testing.T) {
 		}
 		before := rawEntry(tb, db, org, seq-1)
 		forged := Entry{Seq: seq, Org: org, Time: before.Time.Add(time.Second), Actor: "u1",
-			Action: "case.read", Outcome: "ok", Prev: before.Hash}
-		forged.Hash = hashEntry(forged)
+			Action: "case.read", Outcome: "ok", Prev: before.Hash, Version: versionKeyed}
+		forged.Hash = hashKeyed(testKey, forged)
 		if _, err := coll.InsertOne(ctx, stored{ID: entryID(org, seq), Entry: forged}); err != nil {
 			tb.Fatal(err)
 		}

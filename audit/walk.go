@@ -10,16 +10,46 @@ import (
 // by: about a megabyte.
 const maxPending = 1000
 
+// walkMode is what a walk accepts as a chain.
+type walkMode int
+
+const (
+	// keyedOnly is Verify's rule: every entry is of version 2, its hash is the HMAC of
+	// its content under the key, and its prev is the hash of the entry before it.
+	keyedOnly walkMode = iota
+	// upgrade is Rekey's rule for a chain on its way from version 1 to version 2: see
+	// checkUpgrade.
+	upgrade
+)
+
 // walker checks a stream of one organization's entries as a chain.
 type walker struct {
-	org     string
-	head    head
-	hasHead bool
-	last    int64 // the last seq there was when Verify started
-	sorted  bool  // the stream comes sorted by seq, so a gap is a missing entry at once
+	org      string
+	key      []byte
+	mode     walkMode
+	head     head
+	hasHead  bool
+	headless bool  // the walk covers a prefix of the chain only: no head to compare
+	last     int64 // the last seq there was when the walk started
+	sorted   bool  // the stream comes sorted by seq, so a gap is a missing entry at once
 
 	n    int64  // entries verified so far, which is also the last verified seq
 	prev string // the hash of entry n
+
+	// upgrade only.
+	marker    *marker   // Rekey's verified marker, when it was interrupted
+	v1, v2    string    // the version 1 and version 2 hashes of entry n, computed from its content
+	keyedAt   int64     // the first entry of version 2 (0: none so far)
+	lastV1    int64     // the last entry of version 1 (0: none)
+	lastV1At  string    // and its hash
+	rewrites  []rewrite // the entries Rekey must write, in seq order
+	headStale bool      // the head does not name the version 2 hash of its entry
+}
+
+// rewrite is the version 2 link and hash that Rekey gives an entry.
+type rewrite struct {
+	seq        int64
+	prev, hash string
 }
 
 // walk verifies the entries cur yields. It returns done=false, and no result, when an
@@ -78,8 +108,15 @@ func (w *walker) walk(ctx context.Context, cur *mongo.Cursor) (res Result, done 
 // check verifies e as entry n+1 and advances the walk; it returns why e is broken, or
 // "" when it is not.
 func (w *walker) check(e Entry) string {
+	if w.mode == upgrade {
+		return w.checkUpgrade(e)
+	}
 	switch {
-	case hashEntry(e) != e.Hash:
+	case e.Version == versionUnkeyed:
+		// Anyone who can write to the database can make such an entry, and the chain
+		// after it: in a keyed log it proves nothing.
+		return ReasonUnkeyed
+	case e.Version != versionKeyed || hashKeyed(w.key, e) != e.Hash:
 		return ReasonHash
 	case e.Prev != w.prev:
 		return ReasonPrev
@@ -90,16 +127,81 @@ func (w *walker) check(e Entry) string {
 	return ""
 }
 
+// checkUpgrade is check for a chain that Rekey may rewrite. It computes for every
+// entry, from its content alone, both the version 1 and the version 2 hash it would
+// have in a chain of that version, and accepts:
+//   - an entry of version 1 that verifies as one, linked to the version 1 hash of the
+//     entry before it, provided no entry of version 2 came before, or Rekey's marker
+//     covers its seq (an interrupted Rekey leaves version 2 entries, then version 1
+//     ones);
+//   - an entry of version 2 that verifies under the key, linked to the stored hash of
+//     the entry before it or to either computed one (a keyed Log may append to a chain
+//     nobody rekeyed yet, and Rekey may have rewritten the entry before since).
+//
+// Each of these links commits to the content of every entry before: the HMAC of a
+// version 2 entry covers its prev, and a version 1 hash covers the prev before it. At
+// the marker's seq, the version 1 hash must be the one the marker holds, so entries
+// that stayed unkeyed cannot have been changed since Rekey verified them.
+func (w *walker) checkUpgrade(e Entry) string {
+	as1, as2 := e, e
+	as1.Prev, as2.Prev = w.v1, w.v2
+	v1, v2 := hashUnkeyed(as1), hashKeyed(w.key, as2)
+	switch e.Version {
+	case versionUnkeyed:
+		if w.keyedAt != 0 && (w.marker == nil || e.Seq > w.marker.Seq) {
+			return ReasonUnkeyed
+		}
+		if hashUnkeyed(e) != e.Hash {
+			return ReasonHash
+		}
+		if e.Prev != w.v1 {
+			return ReasonPrev
+		}
+		w.lastV1, w.lastV1At = e.Seq, e.Hash
+	case versionKeyed:
+		if hashKeyed(w.key, e) != e.Hash {
+			return ReasonHash
+		}
+		if e.Prev != w.prev && e.Prev != w.v2 && e.Prev != w.v1 {
+			return ReasonPrev
+		}
+		if w.keyedAt == 0 {
+			w.keyedAt = e.Seq
+		}
+	default:
+		return ReasonHash
+	}
+	if w.marker != nil && e.Seq == w.marker.Seq && v1 != w.marker.V1 {
+		return ReasonHash
+	}
+	if w.hasHead && e.Seq == w.head.Seq {
+		if h := w.head.Hash; h != e.Hash && h != v1 && h != v2 {
+			return ReasonHead
+		}
+		w.headStale = w.head.Hash != v2
+	}
+	if e.Version != versionKeyed || e.Hash != v2 {
+		w.rewrites = append(w.rewrites, rewrite{seq: e.Seq, prev: w.v2, hash: v2})
+	}
+	w.n, w.prev, w.v1, w.v2 = e.Seq, e.Hash, v1, v2
+	return ""
+}
+
 // finish compares the end of the chain with the head and the last seq.
 func (w *walker) finish() Result {
 	switch {
+	case w.headless:
 	case !w.hasHead && w.n > 0:
 		// The head is created before the first entry, so only tampering removes it.
 		return w.broken(w.n+1, ReasonHead)
 	case w.n < w.head.Seq:
 		return w.broken(w.n+1, ReasonHead) // the newest entries were deleted
+	}
+	switch {
 	case w.n < w.last:
-		return w.broken(w.n+1, ReasonMissing) // deleted while Verify ran
+		return w.broken(w.n+1, ReasonMissing) // deleted while the walk ran
+	case w.marker != nil && w.n < w.marker.Seq:
+		return w.broken(w.n+1, ReasonMissing) // deleted since Rekey verified them
 	}
 	return Result{OK: true, Entries: w.n}
 }

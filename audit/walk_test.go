@@ -22,8 +22,8 @@ func insertChain(tb testing.TB, db *database.DB, org string, n int, order []int6
 	for i := range chain {
 		seq := int64(i + 1)
 		e := Entry{Seq: seq, Org: org, Time: t0.Add(time.Duration(i) * time.Second),
-			Actor: "u1", Action: "case.read", Outcome: "ok", Prev: prev}
-		e.Hash = hashEntry(e)
+			Actor: "u1", Action: "case.read", Outcome: "ok", Prev: prev, Version: versionKeyed}
+		e.Hash = hashKeyed(testKey, e)
 		prev = e.Hash
 		chain[i] = stored{ID: entryID(org, seq), Entry: e}
 	}

@@ -23,7 +23,7 @@ import (
 func loggedStore(tb testing.TB, db *database.DB) (*Store, *audit.Log) {
 	tb.Helper()
 	s := mustStoreOn(tb, db)
-	l := audit.NewLog(db.Database, nil)
+	l := audit.NewLog(db.Database, []byte("registro-test-audit-key-32-bytes"), nil)
 	ctx := context.Background()
 	if err := s.EnsureIndexes(ctx); err != nil {
 		tb.Fatal(err)

@@ -104,7 +104,7 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	if err != nil {
 		tb.Fatalf("authz.New: %v", err)
 	}
-	al := audit.NewLog(db.Database, clock.Now)
+	al := audit.NewLog(db.Database, []byte("registro-test-audit-key-32-bytes"), clock.Now)
 	rs := releases.NewStore(db, cs)
 	rs.SetClock(clock.Now)
 	for name, ensure := range map[string]func(context.Context) error{

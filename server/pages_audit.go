@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +21,7 @@ type auditPage struct {
 	ActorAs string
 	Older   string // address of the next, older page; "" on the last one
 	Verify  *auditVerdict
+	Anchor  string // the chain's current anchor line; "" while the organization has no entry
 }
 
 type auditChoice struct{ Code, Label string }
@@ -85,6 +87,14 @@ func (s *Server) showAudit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	// Read after the list, whose own access is logged: the line covers that entry too.
+	anchor, err := s.Audit.Anchor(c.Request.Context(), userOf(c).Org)
+	switch {
+	case err == nil:
+		data.Anchor = anchor.String()
+	case !errors.Is(err, audit.ErrEmpty):
+		return err
+	}
 	for _, en := range entries {
 		data.Rows = append(data.Rows, s.auditRowOf(v, en))
 		if data.Actor != "" && en.Actor == data.Actor {
@@ -117,6 +127,8 @@ func (s *Server) verifyAuditPage(c *gin.Context) error {
 		verdict.Reason = "audit.verify.reason.prev"
 	case res.Reason == audit.ReasonMissing:
 		verdict.Reason = "audit.verify.reason.missing"
+	case res.Reason == audit.ReasonUnkeyed:
+		verdict.Reason = "audit.verify.reason.unkeyed"
 	default:
 		verdict.Reason = "audit.verify.reason.head"
 	}

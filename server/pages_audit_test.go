@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +33,27 @@ func TestPagesAudit(t *testing.T) {
 	for _, s := range []string{"Ingreso al sistema", "Registrar un caso", "Hecho", "coordina", `title="` + id + `"`, id[:8] + "…"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("the log table lacks %q", s)
+		}
+	}
+
+	// The anchor line: one that `registro audit verify --anchor` accepts, naming the
+	// chain's head as it stood once the page's own access was logged.
+	el := wsElement(body, `<code id="anchor-line">`, "</code>")
+	line := html.UnescapeString(strings.TrimSuffix(strings.TrimPrefix(el, `<code id="anchor-line">`), "</code>"))
+	parsed, err := audit.ParseAnchor(line)
+	if err != nil {
+		t.Fatalf("the page's anchor line %q: %v", line, err)
+	}
+	head, err := ts.Audit.Anchor(context.Background(), "LIM")
+	if err != nil || parsed != head || line != head.String() {
+		t.Errorf("the page's anchor %q, the log's %q (%v)", line, head, err)
+	}
+	if err := ts.Audit.Extends(context.Background(), parsed); err != nil {
+		t.Errorf("the log does not extend the page's anchor: %v", err)
+	}
+	for _, s := range []string{"Copie esta línea y guárdela fuera de la instalación", `registro audit verify --anchor "LÍNEA"`} {
+		if !strings.Contains(wsElement(body, `<section id="anchor"`, "</section>"), s) {
+			t.Errorf("the anchor section lacks %q", s)
 		}
 	}
 
@@ -77,8 +99,18 @@ func TestPagesAudit(t *testing.T) {
 	w.post(t, "/lang", url.Values{"lang": {"en"}})
 	resp, body = w.post(t, "/audit/verify", url.Values{})
 	wantPage(t, "verify in English", resp.StatusCode, body, http.StatusOK, "The chain is broken", "entry number 2")
+	// An entry turned back into the unkeyed format of old installations, which anyone
+	// with the database could write.
+	if _, err := ts.DB.Collection("audit").UpdateOne(context.Background(), bson.D{{Key: "_id", Value: "LIM:000000000001"}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "v", Value: ""}}}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = w.post(t, "/audit/verify", url.Values{})
+	wantPage(t, "verify unkeyed", resp.StatusCode, body, http.StatusOK, "The chain is broken", "entry number 1",
+		"It was stored without the access log&#39;s key")
 	resp, body = w.fetch(t, "/audit")
-	wantPage(t, "log in English", resp.StatusCode, body, http.StatusOK, "Record a case", "Sign in", "Verify the chain")
+	wantPage(t, "log in English", resp.StatusCode, body, http.StatusOK, "Record a case", "Sign in", "Verify the chain",
+		"Copy this line and keep it outside the installation", `<code id="anchor-line">registro-anchor/1 LIM `)
 
 	coord := ts.signedIn(t, "coordina", passwordOf("coordina"))
 	resp, body = coord.fetch(t, "/audit")

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"registro/audit"
+	"time"
 
 	"registro/accounts"
+	"registro/keyring"
 )
 
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -47,76 +48,6 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	}
 	return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")
-}
-
-func auditCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const usageText = "usage: registro audit verify [ORG] | registro audit verify --anchor \"LINE\" | registro audit anchor [ORG]"
-	if len(args) == 0 || (args[0] != "verify" && args[0] != "anchor") {
-		return errors.New(usageText)
-	}
-	var anchor *audit.Anchor
-	rest := args[1:]
-	if args[0] == "verify" && len(rest) >= 1 && rest[0] == "--anchor" {
-		if len(rest) != 2 {
-			return errors.New(usageText)
-		}
-		a, err := audit.ParseAnchor(rest[1])
-		if err != nil {
-			return err
-		}
-		anchor, rest = &a, []string{a.Org}
-	}
-	if len(rest) > 1 {
-		return errors.New(usageText)
-	}
-	a, err := open(ctx, getenv, io.Discard)
-	if err != nil {
-		return err
-	}
-	defer a.close()
-	orgs := rest
-	if len(orgs) == 0 {
-		if orgs, err = a.audit.Orgs(ctx); err != nil {
-			return err
-		}
-	}
-	if args[0] == "anchor" {
-		// One line per organization, for the auditor to keep outside the installation.
-		for _, org := range orgs {
-			an, err := a.audit.Anchor(ctx, org)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(stdout, an.String())
-		}
-		return nil
-	}
-	broken := 0
-	for _, org := range orgs {
-		res, err := a.audit.Verify(ctx, org)
-		if err != nil {
-			return err
-		}
-		if !res.OK {
-			broken++
-			fmt.Fprintf(stdout, "%s: BROKEN at entry %d: %s (%d entries)\n", org, res.BrokenAt, res.Reason, res.Entries)
-			continue
-		}
-		if anchor != nil {
-			if err := a.audit.Extends(ctx, *anchor); err != nil {
-				broken++
-				fmt.Fprintf(stdout, "%s: the chain is whole but does not extend the anchor: %v\n", org, err)
-				continue
-			}
-			fmt.Fprintf(stdout, "%s: ok, %d entries, extends the anchor at entry %d\n", org, res.Entries, anchor.Seq)
-			continue
-		}
-		fmt.Fprintf(stdout, "%s: ok, %d entries\n", org, res.Entries)
-	}
-	if broken > 0 {
-		return fmt.Errorf("the access log of %d organization(s) fails verification", broken)
-	}
-	return nil
 }
 
 func reindexCommand(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -161,5 +92,16 @@ func checkCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		return fmt.Errorf("%d list or statistical facts documents disagree with the cases: run `registro reindex`", n)
 	}
 	fmt.Fprintln(stdout, "The lists and statistical facts agree with the cases.")
+	// A retired epoch still in the key file keeps every backup of that epoch readable.
+	retired, err := keyring.NewEpochs(a.db.Database).Retired(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range retired {
+		if a.ring.Has(r.ID) {
+			return fmt.Errorf("the key file still holds key %s, retired on %s: remove its line (and from every copy of the key file), or backups of that epoch stay readable", r.ID, r.At.Format(time.DateOnly))
+		}
+	}
+	fmt.Fprintln(stdout, "The key file holds no retired key.")
 	return nil
 }

@@ -99,11 +99,13 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	}
 	// A key file from before the access log was keyed gets its key now, once the keys
 	// are known to open the data; the log's chains are then sealed with it below.
+	upgraded := false
 	if ring.AuditKey() == nil {
 		if cfg.KEK != "" {
 			_ = db.Close(context.Background())
 			return nil, errors.New("REGISTRO_KEK has no access-log key: add \"audit:\" and 32 random bytes in standard base64 to it, then run `registro audit rekey`")
 		}
+		upgraded = true
 		if ring, err = keyring.AddAuditKey(cfg.KeyFile); err != nil {
 			_ = db.Close(context.Background())
 			return nil, err
@@ -118,7 +120,7 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
 		}),
-		audit:    audit.NewLog(db.Database, nil),
+		audit:    audit.NewLog(db.Database, ring.AuditKey(), nil),
 		releases: releases.NewStore(db, cs),
 	}
 	for _, ensure := range []func(context.Context) error{a.cases.EnsureIndexes, a.accounts.EnsureIndexes,
@@ -132,6 +134,20 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		_ = db.Close(context.Background())
 		return nil, err
 	}
+	// The start that gave the key file its access-log key seals the existing chains with
+	// it, once each is verified as it stands; no later start does, since only then can
+	// unkeyed entries be the old installation's rather than someone's rewrite.
+	if upgraded {
+		if err := a.sealChains(ctx); err != nil {
+			_ = db.Close(context.Background())
+			return nil, err
+		}
+	} else if unkeyed, err := a.audit.Unkeyed(ctx); err != nil {
+		_ = db.Close(context.Background())
+		return nil, err
+	} else if unkeyed {
+		log.Error("the access log holds entries without its key: `registro audit verify` names them; a backup restored from before the access log was keyed needs `registro audit rekey` once")
+	}
 	// Case writes append their access-log entries themselves, in their batch; what a
 	// crash left owing is settled before anything else is served.
 	cs.SetAccessLog(a.audit)
@@ -142,6 +158,29 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		return nil, err
 	}
 	return a, nil
+}
+
+// sealChains rekeys every organization's access-log chain under the key just added
+// to the key file. A chain that does not verify as it stands is left as it is and
+// named: keying it would vouch for whatever was done to it.
+func (a *app) sealChains(ctx context.Context) error {
+	orgs, err := a.audit.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		res, err := a.audit.Rekey(ctx, org)
+		if err != nil {
+			return fmt.Errorf("sealing the access log of %s with its new key: %w (run `registro audit rekey` to finish)", org, err)
+		}
+		if !res.OK {
+			a.log.Error("the access log is broken and was not sealed with its key: keep this installation's files for inspection",
+				slog.String("org", org), slog.Int64("broken_at", res.BrokenAt), slog.String("reason", res.Reason))
+			continue
+		}
+		a.log.Warn("sealed the access log with its key", slog.String("org", org), slog.Int64("entries", res.Rekeyed))
+	}
+	return nil
 }
 
 func (a *app) close() {

@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"registro/audit"
 	"registro/cases"
 	"registro/database"
 	"registro/keyring"
@@ -268,16 +269,25 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
+	var unkeyed []string
 	for _, org := range orgs {
 		res, err := a.audit.Verify(ctx, org)
 		if err != nil {
 			return err
 		}
+		if !res.OK && res.Reason == audit.ReasonUnkeyed {
+			unkeyed = append(unkeyed, org)
+			continue
+		}
 		if !res.OK {
 			return fmt.Errorf("the restored access log of %s fails verification at %d: %s", org, res.BrokenAt, res.Reason)
 		}
 	}
-	fmt.Fprintf(stdout, "The lists and statistical facts agree with the cases, and the access log verifies (%d organization(s)).\n", len(orgs))
+	if len(unkeyed) > 0 {
+		fmt.Fprintf(stdout, "The lists and statistical facts agree with the cases. The access log of %s holds entries without the access log's key: if this backup was made before the log was keyed, run `registro audit rekey` once; if not, someone rewrote the log in this backup.\n", strings.Join(unkeyed, ", "))
+	} else {
+		fmt.Fprintf(stdout, "The lists and statistical facts agree with the cases, and the access log verifies (%d organization(s)).\n", len(orgs))
+	}
 	if len(ledgers) == 0 {
 		fmt.Fprintln(stdout, "If newer backups exist, restore again with --erasures NEWER_BACKUP_DIR so that cases erased since this one stay erased.")
 	}

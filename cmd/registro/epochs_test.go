@@ -189,6 +189,11 @@ func TestErasureReachesBackups(t *testing.T) {
 	}
 	r.close()
 
+	msg.Reset()
+	if err := checkCommand(ctx, getenv, &msg); err != nil || !strings.Contains(msg.String(), "holds no retired key") {
+		t.Errorf("registro check with the current key file: %v\n%s", err, msg.String())
+	}
+
 	// Copies of the key file: one from before the rotations stops the server; one
 	// that still holds the retired epochs is named at start.
 	for name, content := range map[string][]byte{"stale": staleCopy, "retiring": retiringCopy} {
@@ -211,6 +216,9 @@ func TestErasureReachesBackups(t *testing.T) {
 			c.close()
 			if !strings.Contains(log.String(), "still holds a retired key") || !strings.Contains(log.String(), firstEpoch) {
 				t.Errorf("no warning about the retired key still held:\n%s", log.String())
+			}
+			if err := checkCommand(ctx, func(k string) string { return copyEnv[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "still holds key") {
+				t.Errorf("registro check with a key file that holds retired keys = %v", err)
 			}
 		}
 	}

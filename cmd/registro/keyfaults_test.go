@@ -148,16 +148,8 @@ func TestStoreFaults(t *testing.T) {
 // against it; a line that does not parse, or names an entry the log no longer has,
 // fails.
 func TestAuditAnchorCommands(t *testing.T) {
-	if os.Getenv("MONGODB_URI") != "" {
-		t.Skip("uses the embedded store's data directory")
-	}
 	ctx := context.Background()
-	env := testEnv(t.TempDir())
-	getenv := func(k string) string { return env[k] }
-	a, err := open(ctx, getenv, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, _, getenv := openEmbedded(t)
 	for i := range 3 {
 		if _, err := a.audit.Append(ctx, audit.Entry{Org: "LIM", Actor: "u", Action: "case.read", Object: strconv.Itoa(i), Outcome: "ok"}); err != nil {
 			t.Fatal(err)

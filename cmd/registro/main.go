@@ -35,12 +35,18 @@ Usage:
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
   registro audit verify --anchor "LINE" check it, and that it still extends an anchor kept outside the installation
   registro audit anchor [ORG]          print the chain's head as a line for the auditor to keep elsewhere
-  registro keys rotate                 add a new key-encryption key and rewrap every data key under it
-  registro keys rewrap                 rewrap every data key under the active key (after editing REGISTRO_KEK)
+  registro audit rekey [ORG]           rewrite the chains made before the access log had its key under that key
+                                       (once, at the upgrade: it trusts the unkeyed entries that are intact)
+  registro keys list                   show each key-encryption key (epoch) and the data keys it still wraps
+  registro keys rotate                 start a new epoch: a new key heads the key file, every data key is rewrapped under it
+  registro keys rewrap                 rewrap every data key under the active key (after an interrupted rotation, or editing REGISTRO_KEK)
+  registro keys retire EPOCH           destroy an old epoch's key once nothing live uses it: backups sealed under it no longer open
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
   registro check                       check the store's file, and that the lists and statistical facts agree with the cases
   registro backup DIR                  write a point-in-time copy of the embedded store (mongodump layout, no key file) while it runs
-  registro restore DIR                 load a backup into an empty store, then check it (needs the key file that made it)
+  registro restore DIR [--erasures NEWER_DIR]...
+                                       load a backup into an empty store, replay the erasures of newer backups, then check it
+                                       (needs the key file that made it)
   registro stats -org ORG [-quarter Q | -from M -to M] [-by DIMS] [-lang es|en] [-format csv|json]
                                        print the organization's exact statistics (internal use: do not publish)
   registro stats publish -org ORG -period 2026-Q2

@@ -52,6 +52,22 @@ func testEnv(dir string) map[string]string {
 	}
 }
 
+// openEmbedded opens the program's app on a fresh embedded store and key file, skipping
+// the test when MONGODB_URI points the store tests elsewhere. The caller closes it.
+func openEmbedded(t *testing.T) (*app, map[string]string, func(string) string) {
+	t.Helper()
+	if os.Getenv("MONGODB_URI") != "" {
+		t.Skip("uses the embedded store's data directory")
+	}
+	env := testEnv(t.TempDir())
+	getenv := func(k string) string { return env[k] }
+	a, err := open(context.Background(), getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, env, getenv
+}
+
 var listening = regexp.MustCompile(`listening on http://(\S+)`)
 
 // start runs the program and waits until /healthz answers.
