@@ -2,8 +2,10 @@ package cases
 
 import (
 	"context"
+	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // RewrapKeys wraps every case's data key under the ring's active key-encryption key
@@ -56,4 +58,31 @@ func (s *Store) KeysUnder(ctx context.Context, kek string) (n int, err error) {
 		return nil
 	})
 	return n, err
+}
+
+// OpenAll opens every live case as a read would (unwraps its data key with the ring,
+// then authenticates and decrypts its narrative, contact and notes), so that a restore
+// or `registro check` proves every case readable with the key file at hand. It returns
+// how many it opened and an error naming the first case that does not open.
+func (s *Store) OpenAll(ctx context.Context) (n int, err error) {
+	defer wrap(&err, "cases.Store.OpenAll")
+	cur, err := s.cases.Find(ctx, bson.D{}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d caseDoc
+		if err := cur.Decode(&d); err != nil {
+			return n, err
+		}
+		if d.Erased != nil {
+			continue
+		}
+		if _, _, err := open(&d, s.ring); err != nil {
+			return n, fmt.Errorf("case %s (%s) does not open: %w", d.ID, d.Ref, err)
+		}
+		n++
+	}
+	return n, cur.Err()
 }

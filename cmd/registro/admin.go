@@ -92,6 +92,11 @@ func checkCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		return fmt.Errorf("%d list or statistical facts documents disagree with the cases: run `registro reindex`", n)
 	}
 	fmt.Fprintln(stdout, "The lists and statistical facts agree with the cases.")
+	opened, err := a.cases.OpenAll(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Every case opens with the key file (%d).\n", opened)
 	// A retired epoch still in the key file keeps every backup of that epoch readable.
 	retired, err := keyring.NewEpochs(a.db.Database).Retired(ctx)
 	if err != nil {

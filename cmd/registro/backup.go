@@ -265,6 +265,11 @@ func restoreCommand(ctx context.Context, args []string, getenv func(string) stri
 	if n > 0 || unsettled > 0 {
 		return fmt.Errorf("after the restore %d list or facts documents disagree with the cases and %d writes are unsettled: run `registro reindex`", n, unsettled)
 	}
+	opened, err := a.cases.OpenAll(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Every case opens with the key file (%d).\n", opened)
 	orgs, err := a.audit.Orgs(ctx)
 	if err != nil {
 		return err
