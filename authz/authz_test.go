@@ -40,6 +40,10 @@ var policyTable = []struct {
 	{"coordinator", "stats", "live", []Scope{ScopeOrg}},
 	{"coordinator", "stats", "publish", []Scope{ScopeOrg}},
 	{"coordinator", "accounts", "manage", []Scope{ScopeOrg}},
+	{"coordinator", "account.outreach", "manage", []Scope{ScopeOrg}},
+	{"coordinator", "account.legal", "manage", []Scope{ScopeOrg}},
+	{"coordinator", "account.advocate", "manage", []Scope{ScopeOrg}},
+	{"coordinator", "account.coordinator", "manage", []Scope{ScopeOrg}},
 
 	{"legal", "case", "read", []Scope{ScopeGranted}},
 	{"legal", "case", "followup", []Scope{ScopeGranted}},
@@ -50,13 +54,22 @@ var policyTable = []struct {
 
 	{"admin", "accounts", "manage", []Scope{ScopeAll}},
 	{"admin", "orgs", "manage", []Scope{ScopeAll}},
+	{"admin", "account.coordinator", "first", []Scope{ScopeAll}},
+	{"admin", "account.auditor", "manage", []Scope{ScopeAll}},
+	{"admin", "account.admin", "manage", []Scope{ScopeAll}},
+	{"admin", "account.outreach", "disable", []Scope{ScopeAll}},
+	{"admin", "account.coordinator", "disable", []Scope{ScopeAll}},
+	{"admin", "account.legal", "disable", []Scope{ScopeAll}},
+	{"admin", "account.advocate", "disable", []Scope{ScopeAll}},
 }
 
 // The full cross product, with names outside the vocabulary that must get nothing.
 var (
 	allRoles     = append([]string{"superuser", "Coordinator"}, roles...)
-	allResources = []string{"case", "stats", "accounts", "orgs", "audit", "cases", "*"}
-	allActions   = []string{"create", "read", "update", "followup", "share", "erase", "manage", "live", "publish", "delete", "*"}
+	allResources = []string{"case", "stats", "accounts", "orgs", "audit", "cases", "*",
+		"account.outreach", "account.coordinator", "account.legal", "account.advocate", "account.auditor", "account.admin", "account.*"}
+	allActions = []string{"create", "read", "update", "followup", "share", "erase", "manage", "live", "publish", "delete", "*",
+		"disable", "first"}
 )
 
 func subject(role string) Subject {

@@ -8,17 +8,27 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/accounts/changes"
 	"registro/validation"
 )
 
 // accountsPage is the data of the accounts page.
 type accountsPage struct {
-	Users  []accounts.User
-	Orgs   []accounts.Org  // an admin's choice of organization; nil for a coordinator
-	Roles  []accounts.Role // the roles the reader may give
-	Admin  bool
-	Me     string // the reader's account id
-	Result *newSecret
+	Rows    []accountRow
+	Orgs    []accounts.Org  // an admin's choice of organization; nil for a coordinator
+	Roles   []accounts.Role // the roles the reader may create an account of
+	Admin   bool
+	Me      string // the reader's account id
+	Result  *newSecret
+	Changes []changes.Change // the organization's recent account changes (a coordinator's page)
+}
+
+// accountRow is one account with what the reader may do to it.
+type accountRow struct {
+	accounts.User
+	CanManage  bool            // change its role, reset its password
+	CanDisable bool            // disable or enable it
+	NewRoles   []accounts.Role // the roles it may be given
 }
 
 // newSecret is a password shown once: generated for a new account or a reset.
@@ -45,10 +55,43 @@ func (s *Server) renderAccounts(c *gin.Context, v *view, status int, res *newSec
 		return err
 	}
 	me := userOf(c)
-	data := &accountsPage{Users: users, Admin: me.Role == accounts.RoleAdmin, Me: me.ID, Result: res}
+	data := &accountsPage{Admin: me.Role == accounts.RoleAdmin, Me: me.ID, Result: res}
+	// The roles offered are those the policy lets the reader manage (an admin's
+	// "first coordinator" is decided when the account is created).
 	for _, r := range accounts.Roles {
-		if r != accounts.RoleAdmin || data.Admin {
-			data.Roles = append(data.Roles, r) // mayManage refuses the rest
+		manage, err := s.hasPower(c, me.Org, r, powerManage)
+		if err != nil {
+			return err
+		}
+		first, err := s.hasPower(c, me.Org, r, powerFirst)
+		if err != nil {
+			return err
+		}
+		if manage || first {
+			data.Roles = append(data.Roles, r)
+		}
+	}
+	for _, u := range users {
+		row := accountRow{User: u}
+		if row.CanManage, err = s.hasPower(c, u.Org, u.Role, powerManage); err != nil {
+			return err
+		}
+		if row.CanDisable, err = s.hasPower(c, u.Org, u.Role, powerDisable); err != nil {
+			return err
+		}
+		row.CanDisable = row.CanDisable || row.CanManage
+		for _, r := range accounts.Roles {
+			if ok, err := s.hasPower(c, u.Org, r, powerManage); err != nil {
+				return err
+			} else if ok && row.CanManage {
+				row.NewRoles = append(row.NewRoles, r)
+			}
+		}
+		data.Rows = append(data.Rows, row)
+	}
+	if !data.Admin {
+		if data.Changes, err = s.Changes.Recent(c.Request.Context(), me.Org, 20); err != nil {
+			return err
 		}
 	}
 	if data.Admin {

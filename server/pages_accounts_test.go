@@ -155,25 +155,40 @@ func TestPagesOrgs(t *testing.T) {
 
 	resp, body = w.fetch(t, "/accounts")
 	wantPage(t, "admin accounts", resp.StatusCode, body, http.StatusOK, `<select id="f-org" name="org"`, `value="CAL"`, `value="admin"`, "coord.arq", "coord.cal")
-	resp, body = w.post(t, "/accounts", url.Values{"username": {"abogada.cal"}, "role": {"legal"}, "org": {"CAL"}, "password": {"clave-abogada-2026"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("admin creates an account in CAL: %d\n%s", resp.StatusCode, body)
+	// Separation of duties: the admin creates CAL's auditor, but neither its lawyers nor
+	// a second coordinator, which are CAL's coordinators' to create.
+	for _, role := range []string{"legal", "outreach", "advocate", "coordinator"} {
+		resp, body = w.post(t, "/accounts", url.Values{"username": {role + ".cal"}, "role": {role}, "org": {"CAL"}, "password": {"clave-de-prueba-2026"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("admin creates a %s account in CAL: %d, want 403", role, resp.StatusCode)
+		}
 	}
-	if u, _ := ts.Accounts.User(context.Background(), "abogada.cal"); u.Org != "CAL" {
+	resp, body = w.post(t, "/accounts", url.Values{"username": {"auditora.cal"}, "role": {"auditor"}, "org": {"CAL"}, "password": {"clave-auditora-2026"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin creates an auditor in CAL: %d\n%s", resp.StatusCode, body)
+	}
+	if u, _ := ts.Accounts.User(context.Background(), "auditora.cal"); u.Org != "CAL" {
 		t.Errorf("account created in %q, want CAL", u.Org)
 	}
 }
 
 // TestPagesAccountsOffersOnlyAllowedChanges: a coordinator is offered no change to an
-// administrator's account, and for her own only a new password.
+// administrator's or an auditor's account, nor to her own (that is "My account"), and
+// every change to an outreach worker's; her role select has no default; the changes
+// made to her organization's accounts are listed.
 func TestPagesAccountsOffersOnlyAllowedChanges(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
 	admin := ts.mustUser(t, "LIM", "jefa", accounts.RoleAdmin)
 	me, w := ts.webUser(t, "LIM", "coord", accounts.RoleCoordinator)
 	rosa := ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	auditor := ts.mustUser(t, "LIM", "auditora", accounts.RoleAuditor)
+	if resp, body := w.post(t, "/accounts/"+rosa.ID, url.Values{"action": {"disable"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable rosa: %d\n%s", resp.StatusCode, body)
+	}
 	st, body := w.get(t, "/accounts")
-	wantPage(t, "accounts", st, body, http.StatusOK, "Solo la administración la cambia.")
+	wantPage(t, "accounts", st, body, http.StatusOK, "No puedes cambiar esta cuenta", "cámbiala en “Mi cuenta”",
+		`<option value="" selected disabled>Elige un rol</option>`, "Cambios en las cuentas", "rosa, por coord: desactivada")
 	row := func(u accounts.User) string {
 		start := strings.Index(body, `data-user="`+u.Username+`"`)
 		if start < 0 {
@@ -185,10 +200,13 @@ func TestPagesAccountsOffersOnlyAllowedChanges(t *testing.T) {
 	if r := row(admin); strings.Contains(r, "<form") {
 		t.Error("the coordinator is offered changes to an administrator's account")
 	}
-	if r := row(me); strings.Contains(r, `value="disable"`) || strings.Contains(r, `value="role"`) || !strings.Contains(r, `value="reset"`) {
-		t.Error("her own row should offer only a new password")
+	if r := row(auditor); strings.Contains(r, "<form") {
+		t.Error("the coordinator is offered changes to her auditor's account")
 	}
-	if r := row(rosa); !strings.Contains(r, `value="disable"`) || !strings.Contains(r, `value="role"`) || !strings.Contains(r, `value="reset"`) {
+	if r := row(me); strings.Contains(r, "<form") {
+		t.Error("her own row offers changes: they belong to her account page")
+	}
+	if r := row(rosa); !strings.Contains(r, `value="enable"`) || !strings.Contains(r, `value="role"`) || !strings.Contains(r, `value="reset"`) {
 		t.Error("an outreach worker's row should offer every change")
 	}
 }

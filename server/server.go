@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/accounts/changes"
 	"registro/audit"
 	"registro/authz"
 	"registro/cases"
@@ -29,6 +30,9 @@ type Deps struct {
 	Authz    *authz.Authorizer
 	Audit    *audit.Log
 	Releases *releases.Store // the statistics releases advocates see
+	// Changes is the organizations' short record of account changes; nil keeps it in
+	// DB's "account_changes".
+	Changes *changes.Store
 	// SecureCookies marks session cookies Secure with the __Host- prefix; off only for
 	// plain-HTTP development on localhost.
 	SecureCookies bool
@@ -58,6 +62,9 @@ type Server struct {
 func New(d Deps) (http.Handler, error) {
 	if d.Now == nil {
 		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if d.Changes == nil && d.DB != nil {
+		d.Changes = changes.NewStore(d.DB.Database, d.Now)
 	}
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10

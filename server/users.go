@@ -2,13 +2,14 @@ package server
 
 import (
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
-	"registro/authz"
+	"registro/accounts/changes"
 	"registro/validation"
 )
 
@@ -69,18 +70,104 @@ type userInput struct {
 	Lang     string `json:"lang"`
 }
 
-// mayManage reports whether the caller may create or change an account of role in
-// org: an admin anywhere; a coordinator only in her organization and never an admin.
-func (s *Server) mayManage(c *gin.Context, org string, role accounts.Role) (authz.Subject, error) {
-	sub, err := s.can(c, "accounts", "manage", org)
+// Account powers (SPEC §3): what may be done to an account depends on its role, and
+// the policy says it per role ("account.<role>": manage, disable, first). Nobody may
+// turn them into someone else's access: an admin creates only an organization's first
+// coordinator and its auditors and never sets the password of an account that reads
+// cases; a coordinator never manages auditors.
+
+// accountPower is one power over accounts of a role.
+type accountPower string
+
+const (
+	powerManage  accountPower = "manage"  // create, change role, set password or second factor, disable
+	powerDisable accountPower = "disable" // disable or enable only
+	powerFirst   accountPower = "first"   // create an organization's first coordinator
+)
+
+// hasPower reports whether the caller holds power over accounts of role in org.
+func (s *Server) hasPower(c *gin.Context, org string, role accounts.Role, p accountPower) (bool, error) {
+	sub, ok := subjectOf(c)
+	if !ok {
+		return false, errUnauthenticated
+	}
+	if !role.Valid() {
+		return false, nil
+	}
+	return s.Authz.Can(sub, "account."+string(role), string(p), org)
+}
+
+// mayCreate checks that the caller may create an account of role in org: with the
+// manage power, or (an admin) as the organization's first coordinator while it has
+// none, disabled ones included (disabling the coordinator must not open the way to a
+// new one of the admin's making).
+func (s *Server) mayCreate(c *gin.Context, org string, role accounts.Role) error {
+	if _, err := s.can(c, "accounts", "manage", org); err != nil {
+		return err
+	}
+	if !role.Valid() {
+		return validation.Field("role", "unknown role")
+	}
+	ok, err := s.hasPower(c, org, role, powerManage)
+	if err == nil && !ok && role == accounts.RoleCoordinator {
+		if ok, err = s.hasPower(c, org, role, powerFirst); err == nil && ok {
+			ok, err = s.orgHasNoCoordinator(c, org)
+		}
+	}
 	if err != nil {
-		return sub, err
+		return err
 	}
-	if sub.Role != string(accounts.RoleAdmin) && role == accounts.RoleAdmin {
-		s.record(c, "accounts.manage", "", "denied", "admin role")
-		return sub, errForbidden
+	if !ok {
+		_ = s.record(c, "account."+string(role)+".manage", "", "denied", "create")
+		return errForbidden
 	}
-	return sub, nil
+	return nil
+}
+
+func (s *Server) orgHasNoCoordinator(c *gin.Context, org string) (bool, error) {
+	users, err := s.Accounts.Users(c.Request.Context(), org)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range users {
+		if u.Role == accounts.RoleCoordinator {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// mayChange checks that the caller may make change to target: the manage power over
+// its role (and over the new role, when the role changes), or the disable power when
+// the change only disables or enables it. A coordinator asking about an account of
+// another organization is told it does not exist.
+func (s *Server) mayChange(c *gin.Context, target accounts.User, in userPatchInput) error {
+	me := userOf(c)
+	if _, err := s.can(c, "accounts", "manage", target.Org); err != nil {
+		if errors.Is(err, errForbidden) && me.Role != accounts.RoleAdmin && target.Org != me.Org {
+			return errNotFound
+		}
+		return err
+	}
+	need := powerManage
+	if in.Disabled != nil && in.Role == nil && in.Password == nil && in.Lang == nil {
+		need = powerDisable
+	}
+	ok, err := s.hasPower(c, target.Org, target.Role, powerManage)
+	if err == nil && !ok && need == powerDisable {
+		ok, err = s.hasPower(c, target.Org, target.Role, powerDisable)
+	}
+	if err == nil && ok && in.Role != nil {
+		ok, err = s.hasPower(c, target.Org, accounts.Role(*in.Role), powerManage)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		_ = s.record(c, "account."+string(target.Role)+"."+string(need), target.ID, "denied", changed(in))
+		return errForbidden
+	}
+	return nil
 }
 
 // opCreateUser creates an account. Without a password one is generated and returned
@@ -90,7 +177,7 @@ func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, ge
 	if in.Org == "" {
 		in.Org = userOf(c).Org
 	}
-	if _, err := s.mayManage(c, in.Org, accounts.Role(in.Role)); err != nil {
+	if err := s.mayCreate(c, in.Org, accounts.Role(in.Role)); err != nil {
 		return accounts.User{}, "", err
 	}
 	if in.Password == "" {
@@ -105,6 +192,9 @@ func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, ge
 		return accounts.User{}, "", err
 	}
 	if err := s.record(c, "user.create", u.ID, "ok", string(u.Role)); err != nil {
+		return accounts.User{}, "", err
+	}
+	if err := s.noteChange(c, u, "created"); err != nil {
 		return accounts.User{}, "", err
 	}
 	return u, generated, nil
@@ -164,19 +254,12 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 	if err != nil {
 		return accounts.User{}, err
 	}
-	// A coordinator cannot see another organization's accounts: they do not exist for her.
-	if _, err := s.mayManage(c, target.Org, target.Role); err != nil {
-		if err == errForbidden && userOf(c).Role != accounts.RoleAdmin && target.Org != userOf(c).Org {
-			return accounts.User{}, errNotFound
-		}
+	if err := s.mayChange(c, target, in); err != nil {
 		return accounts.User{}, err
 	}
 	p := accounts.UserPatch{Disabled: in.Disabled, Password: in.Password, Lang: in.Lang}
 	if in.Role != nil {
 		r := accounts.Role(*in.Role)
-		if _, err := s.mayManage(c, target.Org, r); err != nil {
-			return accounts.User{}, err
-		}
 		p.Role = &r
 	}
 	if target.ID == userOf(c).ID && (in.Disabled != nil && *in.Disabled || in.Role != nil) {
@@ -188,6 +271,9 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 		return accounts.User{}, err
 	}
 	if err := s.record(c, "user.update", u.ID, "ok", changed(in)); err != nil {
+		return accounts.User{}, err
+	}
+	if err := s.noteChange(c, u, changedWhat(in)); err != nil {
 		return accounts.User{}, err
 	}
 	return u, nil
@@ -224,6 +310,34 @@ func changed(in userPatchInput) string {
 		out += "password "
 	}
 	return out
+}
+
+// changedWhat names a change for the organization's list of account changes.
+func changedWhat(in userPatchInput) string {
+	var what []string
+	if in.Disabled != nil {
+		what = append(what, map[bool]string{true: "disabled", false: "enabled"}[*in.Disabled])
+	}
+	if in.Role != nil {
+		what = append(what, "role")
+	}
+	if in.Password != nil {
+		what = append(what, "password")
+	}
+	if in.Lang != nil {
+		what = append(what, "lang")
+	}
+	return strings.Join(what, " ")
+}
+
+// noteChange adds a change to u's organization's list of account changes; one made
+// from outside the organization (by an admin) is a notice for its coordinators.
+func (s *Server) noteChange(c *gin.Context, u accounts.User, what string) error {
+	me := userOf(c)
+	return s.Changes.Record(c.Request.Context(), changes.Change{
+		Org: u.Org, By: me.Username, ByRole: string(me.Role), Account: u.Username, Role: string(u.Role), What: what,
+		Notice: me.Org != u.Org || me.Role == accounts.RoleAdmin,
+	})
 }
 
 // orgCode normalizes an organization code as the accounts store does, so that the

@@ -35,6 +35,8 @@ func loadPages(a *assets) (pages, error) {
 	funcs := template.FuncMap{
 		"asset": a.url,
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+		// fields splits a space-separated list of codes, e.g. an account change's "what".
+		"fields": strings.Fields,
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

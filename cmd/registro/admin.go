@@ -9,8 +9,22 @@ import (
 	"time"
 
 	"registro/accounts"
+	"registro/accounts/changes"
+	"registro/audit"
 	"registro/keyring"
 )
+
+// shellChange records an account change made from the server's shell, the recovery
+// path that bypasses the organization: in the access log, and as a notice its
+// coordinators see at their next sign-in.
+func (a *app) shellChange(ctx context.Context, u accounts.User, action, what string) error {
+	if _, err := a.audit.AppendMany(ctx, []audit.Entry{{Org: u.Org, ActorName: changes.Shell, Action: action,
+		Object: u.ID, Outcome: "ok", Client: "local", Detail: what}}); err != nil {
+		return err
+	}
+	return changes.NewStore(a.db.Database, nil).Record(ctx, changes.Change{Org: u.Org, By: changes.Shell,
+		Account: u.Username, Role: string(u.Role), What: what, Notice: true})
+}
 
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -26,6 +40,9 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		password := rand.Text()
 		u, err := a.accounts.CreateUser(ctx, accounts.NewUser{Username: args[1], Role: accounts.Role(args[2]), Org: args[3], Password: password})
 		if err != nil {
+			return err
+		}
+		if err := a.shellChange(ctx, u, "user.create", "created"); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "Created %s (%s, %s). Password: %s\n", u.Username, u.Role, u.Org, password)
@@ -44,7 +61,10 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		if _, err := a.accounts.UpdateUser(ctx, u.ID, accounts.UserPatch{Password: &password}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "New password for %s: %s\n", u.Username, password)
+		if err := a.shellChange(ctx, u, "user.update", "password"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "New password for %s: %s\n(It must be changed at the next sign-in. The organization's coordinators are told of this reset at their next sign-in.)\n", u.Username, password)
 		return nil
 	}
 	return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")

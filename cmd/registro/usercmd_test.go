@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"registro/accounts"
+	"registro/accounts/changes"
+	"registro/audit"
+)
+
+// TestResetPasswordFromTheShell: the server's shell is the recovery path for an
+// organization's only coordinator. It bypasses the organization, so it leaves a trace
+// nobody there can miss: an access-log entry, and a notice its coordinators see at their
+// next sign-in.
+func TestResetPasswordFromTheShell(t *testing.T) {
+	ctx := context.Background()
+	a, _, getenv := openEmbedded(t)
+	if _, err := a.accounts.CreateOrg(ctx, "CAL", "Colectivo Callao"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.accounts.CreateUser(ctx, accounts.NewUser{Username: "rosa", Role: accounts.RoleCoordinator, Org: "CAL", Password: "una clave larga de prueba"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	var out strings.Builder
+	if err := userCommand(ctx, []string{"reset-password", "rosa"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "New password for rosa") {
+		t.Errorf("reset said %q", out.String())
+	}
+	a, err = open(ctx, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	entries, _, err := a.audit.Entries(ctx, audit.Filter{Org: "CAL", Action: "user.update"})
+	if err != nil || len(entries) != 1 || entries[0].Object != u.ID || entries[0].ActorName != changes.Shell {
+		t.Errorf("access log after the reset: %+v, %v", entries, err)
+	}
+	unseen, err := changes.NewStore(a.db.Database, nil).Unseen(ctx, "CAL", "another-coordinator")
+	if err != nil || len(unseen) != 1 || unseen[0].Account != "rosa" || unseen[0].What != "password" {
+		t.Errorf("the coordinators' notices after the reset: %+v, %v", unseen, err)
+	}
+}
