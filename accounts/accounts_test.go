@@ -18,6 +18,9 @@ import (
 // at OWASP cost takes ~0.1 s under -race.
 const testPassword = "correct horse battery"
 
+// testKey is Options.SecretKey for tests that need second factors.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 // clock is an injectable time source.
 type clock struct {
 	mu sync.Mutex
@@ -86,7 +89,8 @@ func outcome(err error) string {
 		name string
 	}{
 		{ErrNotFound, "ErrNotFound"}, {ErrDuplicate, "ErrDuplicate"},
-		{ErrBadCredentials, "ErrBadCredentials"}, {ErrLocked, "ErrLocked"},
+		{ErrBadCredentials, "ErrBadCredentials"}, {ErrThrottled, "ErrThrottled"},
+		{ErrSecondFactorRequired, "ErrSecondFactorRequired"}, {ErrNoSecretKey, "ErrNoSecretKey"},
 		{ErrSessionExpired, "ErrSessionExpired"},
 	} {
 		if errors.Is(err, o.err) {
@@ -124,7 +128,7 @@ func TestNewStoreDefaults(t *testing.T) {
 	s := NewStore(dbtest.New(t).Database, Options{})
 	got := s.opts
 	got.Now = nil
-	want := Options{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, MaxFailures: 5, LockoutDuration: 15 * time.Minute}
+	want := Options{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, SecondFactor: SecondFactorModeRequired}
 	if d := diff(want, got); d != "" {
 		t.Errorf("defaults:%s", d)
 	}

@@ -46,6 +46,8 @@ type orgDoc struct {
 
 // Bootstrap creates, on a database without organizations, the organization (code,
 // name) and an "admin" account with role admin in it; password "" has one generated.
+// The admin must change the password at first sign-in, printed or given: it passed
+// through a terminal or the environment.
 // On a database that has organizations it returns Created=false, and so does every
 // process but one when several race. It returns a *validation.Error naming "code",
 // "name" or "password" for invalid input.
@@ -57,7 +59,7 @@ func (s *Store) Bootstrap(ctx context.Context, orgCode, orgName, password string
 	if generated {
 		password = generatePassword()
 	} else {
-		checkPassword(v, password, adminUsername)
+		checkPassword(v, "password", password, adminUsername, o.Code)
 	}
 	if err := v.Err(); err != nil {
 		return BootstrapResult{}, err

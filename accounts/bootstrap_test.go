@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -19,19 +18,19 @@ func TestBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^[A-Z2-7]{20,}$`).MatchString(res.Password) {
-		t.Errorf("generated password %q: want 20+ characters from an unambiguous alphabet", res.Password)
+	if !generatedRE.MatchString(res.Password) {
+		t.Errorf("generated password %q: want four groups of four letters", res.Password)
 	}
 	want := BootstrapResult{Created: true, Org: "RED", Username: "admin", Password: res.Password, Generated: true}
 	if d := diff(want, res); d != "" {
 		t.Errorf("first Bootstrap:%s", d)
 	}
-	u, err := s.Authenticate(ctx, "admin", res.Password)
+	u, _, err := s.SignIn(ctx, Attempt{Username: "admin", Password: res.Password})
 	if err != nil {
-		t.Fatalf("Authenticate with the generated password: %v", err)
+		t.Fatalf("SignIn with the generated password: %v", err)
 	}
-	if u.Role != RoleAdmin || u.Org != "RED" {
-		t.Errorf("admin account: role %s in %s, want admin in RED", u.Role, u.Org)
+	if u.Role != RoleAdmin || u.Org != "RED" || !u.MustChangePassword {
+		t.Errorf("admin account: role %s in %s, must change %v; want admin in RED, must change", u.Role, u.Org, u.MustChangePassword)
 	}
 	if o, err := s.Org(ctx, "RED"); err != nil || o.Name != "Red Nacional" || o.Threshold != 5 {
 		t.Errorf("Org(RED) = %+v, %v", o, err)
@@ -86,8 +85,8 @@ func TestBootstrapInputs(t *testing.T) {
 			if res.Generated || res.Password != "" {
 				t.Errorf("result %+v: a given password must not be echoed", res)
 			}
-			if _, err := s.Authenticate(ctx, "admin", tt.password); err != nil {
-				t.Errorf("Authenticate with the given password: %v", err)
+			if _, _, err := s.SignIn(ctx, Attempt{Username: "admin", Password: tt.password}); err != nil {
+				t.Errorf("SignIn with the given password: %v", err)
 			}
 		})
 	}
@@ -151,8 +150,8 @@ func TestBootstrapResumes(t *testing.T) {
 			if err != nil || !res.Created || res.Org != "LIM" {
 				t.Fatalf("Bootstrap after the lease = %+v, %v; want Created in LIM", res, err)
 			}
-			if _, err := s.Authenticate(ctx, "admin", res.Password); err != nil {
-				t.Errorf("Authenticate with the reported password: %v", err)
+			if _, _, err := s.SignIn(ctx, Attempt{Username: "admin", Password: res.Password}); err != nil {
+				t.Errorf("SignIn with the reported password: %v", err)
 			}
 			var raw bson.M
 			_ = db.Collection("orgs").FindOne(ctx, bson.D{{Key: "_id", Value: "LIM"}}).Decode(&raw)

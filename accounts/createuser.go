@@ -26,15 +26,17 @@ type claim struct {
 // CreateUser still between its two inserts; an older one was left by a crash.
 const claimGrace = time.Minute
 
-// CreateUser creates an account. It returns a *validation.Error naming every invalid
-// field ("username", "org" also when the organization does not exist, "role",
-// "password", "lang"), and ErrDuplicate when the username is taken in any letter case.
+// CreateUser creates an account whose password must be changed at first sign-in:
+// whoever creates it, the password is not the owner's own (GeneratePassword makes one
+// easy to pass on). It returns a *validation.Error naming every invalid field
+// ("username", "org" also when the organization does not exist, "role", "password",
+// "lang"), and ErrDuplicate when the username is taken in any letter case.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) {
 	defer wrap(&err, "accounts.Store.CreateUser(%s)", nu.Username)
 	now := s.now()
 	u := User{
 		Username: normalizeUsername(nu.Username), Org: normalizeOrgCode(nu.Org), Role: nu.Role,
-		Lang: strings.ToLower(strings.TrimSpace(nu.Lang)), CreatedAt: now, UpdatedAt: now,
+		Lang: strings.ToLower(strings.TrimSpace(nu.Lang)), MustChangePassword: true, CreatedAt: now, UpdatedAt: now,
 	}
 	if u.Lang == "" {
 		u.Lang = "es"
@@ -45,7 +47,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) 
 	if !u.Role.Valid() {
 		v.Add("role", "unknown role")
 	}
-	checkPassword(v, nu.Password, u.Username)
+	checkPassword(v, "password", nu.Password, u.Username, u.Org)
 	checkLang(v, u.Lang)
 	if _, bad := v.Fields["org"]; !bad {
 		if _, err := s.Org(ctx, u.Org); errors.Is(err, ErrNotFound) {

@@ -19,7 +19,8 @@ func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
 	// Every collection exists from the start, so the embedded store's _id index
 	// (database.IndexIDs) covers them all.
 	if err := database.EnsureCollections(ctx, s.users.Database(), s.orgs.Name(), s.users.Name(),
-		s.usernames.Name(), s.sessions.Name(), s.failures.Name(), s.takeovers.Name()); err != nil {
+		s.usernames.Name(), s.sessions.Name(), s.failures.Name(), s.takeovers.Name(),
+		s.devices.Name(), s.factors.Name(), s.factorUses.Name()); err != nil {
 		return err
 	}
 	// The usernames collection already makes usernames unique through its _id; the
@@ -42,6 +43,22 @@ func (s *Store) EnsureIndexes(ctx context.Context) (err error) {
 	if err := database.CreateIndexes(ctx, s.sessions, sessionIdx...); err != nil {
 		return err
 	}
-	failureIdx := []mongo.IndexModel{{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user_id")}}
-	return database.CreateIndexes(ctx, s.failures, failureIdx...)
+	// The rest serve rare writes (a reset, "sign out everywhere") and the tidying in
+	// DeleteExpiredSessions; sign-in reads them by _id only.
+	for _, ci := range []struct {
+		coll *mongo.Collection
+		keys []string
+	}{
+		{s.failures, []string{"username", "at"}},
+		{s.devices, []string{"user_id", "expires_at"}},
+		{s.factorUses, []string{"until"}},
+	} {
+		for _, k := range ci.keys {
+			idx := mongo.IndexModel{Keys: bson.D{{Key: k, Value: 1}}, Options: options.Index().SetName(k)}
+			if err := database.CreateIndexes(ctx, ci.coll, idx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

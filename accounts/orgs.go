@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -109,6 +110,26 @@ func (s *Store) SetThreshold(ctx context.Context, code string, k int) (_ Org, er
 	err = s.orgs.FindOneAndUpdate(ctx,
 		bson.D{{Key: "_id", Value: normalizeOrgCode(code)}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "threshold", Value: k}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&o)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Org{}, ErrNotFound
+	}
+	return o, err
+}
+
+// SetShareDays sets the longest share of a case with a legal partner the organization
+// allows in one grant. It returns a *validation.Error on "share_days" unless
+// 1 ≤ days ≤ MaxShareDays, and ErrNotFound for an unknown code.
+func (s *Store) SetShareDays(ctx context.Context, code string, days int) (_ Org, err error) {
+	defer wrap(&err, "accounts.Store.SetShareDays(%s)", code)
+	if days < 1 || days > MaxShareDays {
+		return Org{}, validation.Field("share_days", fmt.Sprintf("must be between 1 and %d days", MaxShareDays))
+	}
+	var o Org
+	err = s.orgs.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: normalizeOrgCode(code)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "share_days", Value: days}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&o)
 	if errors.Is(err, mongo.ErrNoDocuments) {

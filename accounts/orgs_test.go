@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreateOrg(t *testing.T) {
@@ -99,5 +100,30 @@ func TestOrgsAndThreshold(t *testing.T) {
 				t.Errorf("threshold returned %d, stored %d; want %d", o.Threshold, stored.Threshold, tt.k)
 			}
 		})
+	}
+}
+
+// TestShareDays: 180 days unless the organization set its own, within 1…730.
+func TestShareDays(t *testing.T) {
+	s, _, _ := newStore(t, Options{})
+	ctx := context.Background()
+	lim := mustCreateOrg(t, s, "LIM")
+	if lim.MaxShare() != 180*24*time.Hour {
+		t.Fatalf("default share: %v", lim.MaxShare())
+	}
+	for _, bad := range []int{0, -1, 731} {
+		if _, err := s.SetShareDays(ctx, "LIM", bad); outcome(err) != "Invalid" {
+			t.Errorf("SetShareDays(%d) = %v", bad, err)
+		}
+	}
+	o, err := s.SetShareDays(ctx, "lim", 30)
+	if err != nil || o.MaxShare() != 30*24*time.Hour {
+		t.Fatalf("SetShareDays(30) = %+v, %v", o, err)
+	}
+	if o, _ := s.Org(ctx, "LIM"); o.ShareDays != 30 {
+		t.Errorf("stored share days %d", o.ShareDays)
+	}
+	if _, err := s.SetShareDays(ctx, "XYZ", 30); outcome(err) != "ErrNotFound" {
+		t.Errorf("unknown org: %v", err)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-
-	"registro/validation"
 )
 
 var phcRE = regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
@@ -71,38 +69,6 @@ func TestVerifyPassword(t *testing.T) {
 	}
 }
 
-func TestCheckPassword(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ name, password, username, want string }{
-		{"OK", "diez letra", "ana", ""},
-		{"OKMultibyte", strings.Repeat("ñ", 10), "ana", ""},
-		{"OKLongest", strings.Repeat("ñ", 256), "ana", ""},
-		{"TooShort", "123456789", "ana", "at least 10 characters"},
-		{"TooShortInRunes", strings.Repeat("ñ", 9), "ana", "at least 10 characters"},
-		{"TooLong", strings.Repeat("a", 257), "ana", "at most 256 characters"},
-		{"IsUsername", "Rosa.Maria", "rosa.maria", "must not be the username"},
-		{"NotText", "\xff\xfe0123456789", "ana", "must be valid text"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := &validation.Error{}
-			checkPassword(v, tt.password, tt.username)
-			if got := v.Fields["password"]; got != tt.want {
-				t.Errorf("problem = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestGeneratePassword(t *testing.T) {
-	t.Parallel()
-	unambiguous := regexp.MustCompile(`^[A-Z2-7]{20,}$`)
-	a, b := generatePassword(), generatePassword()
-	if !unambiguous.MatchString(a) || a == b {
-		t.Errorf("generatePassword() = %q, %q; want two different strings of 20+ characters A-Z, 2-7", a, b)
-	}
-}
-
 // A hash made with other parameters (before the cost was raised) keeps working.
 func TestAuthenticateOtherParameters(t *testing.T) {
 	t.Parallel()
@@ -116,10 +82,10 @@ func TestAuthenticateOtherParameters(t *testing.T) {
 	if _, err := users.UpdateOne(ctx, id, bson.D{{Key: "$set", Value: bson.D{{Key: "password_hash", Value: old}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Authenticate(ctx, "ana", testPassword); err != nil {
-		t.Errorf("Authenticate with an other-parameter hash: %v", err)
+	if _, _, err := s.SignIn(ctx, Attempt{Username: "ana", Password: testPassword}); err != nil {
+		t.Errorf("SignIn with an other-parameter hash: %v", err)
 	}
-	if _, err := s.Authenticate(ctx, "ana", "Correct horse battery"); outcome(err) != "ErrBadCredentials" {
-		t.Errorf("Authenticate with a wrong password = %v, want ErrBadCredentials", err)
+	if _, _, err := s.SignIn(ctx, Attempt{Username: "ana", Password: "Correct horse battery"}); outcome(err) != "ErrBadCredentials" {
+		t.Errorf("SignIn with a wrong password = %v, want ErrBadCredentials", err)
 	}
 }

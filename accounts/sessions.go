@@ -111,9 +111,13 @@ func (s *Store) Authenticated(ctx context.Context, token string) (_ User, _ Sess
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, Session{}, err
 	}
-	if err != nil || d.Disabled || d.SessionGen != sd.Gen ||
-		!now.Before(sd.ExpiresAt) || !now.Before(sd.LastSeen.Add(s.opts.IdleTimeout)) {
-		_, _ = s.sessions.DeleteOne(ctx, id) // tidying; DeleteExpiredSessions catches misses
+	if err != nil || !s.alive(sd, d, now) {
+		// Tidying, DeleteExpiredSessions catches misses. Not for a generation newer
+		// than the session's: ChangeOwnPassword and EndOtherSessions may be about to
+		// move the session they keep to it.
+		if err != nil || sd.Gen == d.SessionGen {
+			_, _ = s.sessions.DeleteOne(ctx, id)
+		}
 		return User{}, Session{}, ErrSessionExpired
 	}
 	if now.Sub(sd.LastSeen) >= touchInterval {
@@ -138,8 +142,9 @@ func (s *Store) DeleteSession(ctx context.Context, token string) (err error) {
 }
 
 // DeleteExpiredSessions removes sessions past their lifetime or idle timeout and
-// returns how many; only database errors are returned. A background job calls it,
-// since the embedded store has no TTL indexes.
+// returns how many; only database errors are returned. It also removes what else
+// has run out: failed sign-ins out of the window, expired device tokens and used
+// TOTP steps. A background job calls it, since the embedded store has no TTL indexes.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (_ int, err error) {
 	defer wrap(&err, "accounts.Store.DeleteExpiredSessions")
 	now := s.now()
@@ -149,6 +154,18 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (_ int, err error) {
 	}}})
 	if err != nil {
 		return 0, err
+	}
+	for _, t := range []struct {
+		coll   *mongo.Collection
+		filter bson.D
+	}{
+		{s.failures, bson.D{{Key: "at", Value: bson.D{{Key: "$lte", Value: now.Add(-failureWindow)}}}}},
+		{s.devices, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lte", Value: now}}}}},
+		{s.factorUses, bson.D{{Key: "until", Value: bson.D{{Key: "$lte", Value: now}}}}},
+	} {
+		if _, err := t.coll.DeleteMany(ctx, t.filter); err != nil {
+			return 0, err
+		}
 	}
 	return int(res.DeletedCount), nil
 }

@@ -136,8 +136,8 @@ func TestAuthenticatedFollowsAccount(t *testing.T) {
 	if _, _, err := s.Authenticated(ctx, tokA); outcome(err) != "ErrSessionExpired" {
 		t.Errorf("after disabling: Authenticated = %v, want ErrSessionExpired", err)
 	}
-	if _, err := s.Authenticate(ctx, "ana", testPassword); outcome(err) != "ErrBadCredentials" {
-		t.Errorf("after disabling: Authenticate = %v, want ErrBadCredentials", err)
+	if _, _, err := s.SignIn(ctx, Attempt{Username: "ana", Password: testPassword}); outcome(err) != "ErrBadCredentials" {
+		t.Errorf("after disabling: SignIn = %v, want ErrBadCredentials", err)
 	}
 	if _, _, err := s.CreateSession(ctx, ana); outcome(err) != "ErrBadCredentials" {
 		t.Errorf("after disabling: CreateSession = %v, want ErrBadCredentials", err)

@@ -25,6 +25,9 @@ type userDoc struct {
 	// SessionGen is copied into each new session; raising it (password change,
 	// disabling) ends every older session even one created in a race with the change.
 	SessionGen int64 `bson:"session_gen"`
+	// DeviceGen does the same for device tokens: disabling and "sign out everywhere"
+	// raise it, a password change does not.
+	DeviceGen int64 `bson:"device_gen"`
 }
 
 // NewUser is the input for CreateUser.

@@ -36,7 +36,9 @@ func TestCreateUser(t *testing.T) {
 		{"InvalidUnknownOrg", NewUser{Username: "bea", Org: "CAL", Role: RoleOutreach, Password: testPassword}, "Invalid",
 			map[string]string{"org": "unknown organization"}},
 		{"InvalidPasswordIsUsername", NewUser{Username: "rosa.maria", Org: "LIM", Role: RoleOutreach, Password: "Rosa.Maria"}, "Invalid",
-			map[string]string{"password": "must not be the username"}},
+			map[string]string{"password": problemContext}},
+		{"InvalidPasswordIsOrgAndRegistro", NewUser{Username: "bea", Org: "LIM", Role: RoleOutreach, Password: "Registro-LIM-2026"}, "Invalid",
+			map[string]string{"password": problemContext}},
 		{"InvalidUsernameLooksLikeID", NewUser{Username: uuid.NewString(), Org: "LIM", Role: RoleOutreach, Password: testPassword}, "Invalid",
 			map[string]string{"username": "must not look like an account id"}},
 	}
@@ -55,7 +57,8 @@ func TestCreateUser(t *testing.T) {
 			if _, err := uuid.Parse(u.ID); err != nil {
 				t.Errorf("ID %q is not a UUID", u.ID)
 			}
-			want := User{ID: u.ID, Username: "ana.q", Org: "LIM", Role: RoleOutreach, Lang: "es", CreatedAt: c.Now(), UpdatedAt: c.Now()}
+			want := User{ID: u.ID, Username: "ana.q", Org: "LIM", Role: RoleOutreach, Lang: "es", MustChangePassword: true,
+				CreatedAt: c.Now(), UpdatedAt: c.Now()}
 			if d := diff(want, u); d != "" {
 				t.Errorf("created:%s", d)
 			}

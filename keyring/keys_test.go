@@ -269,3 +269,19 @@ func TestAuditKeyLine(t *testing.T) {
 		t.Fatal("a file with only the access-log key parsed")
 	}
 }
+
+// TestAccountsKey: derived from the access log's key, distinct from it, stable across
+// rotations, and absent without it.
+func TestAccountsKey(t *testing.T) {
+	k := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{3}, 32))
+	a := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{4}, 32))
+	r1, _ := ParseRing("k1:" + k + "\naudit:" + a)
+	r2, _ := ParseRing("k2:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32)) + "\nk1:" + k + "\naudit:" + a)
+	if len(r1.AccountsKey()) != KeySize || !bytes.Equal(r1.AccountsKey(), r2.AccountsKey()) || bytes.Equal(r1.AccountsKey(), r1.AuditKey()) {
+		t.Fatal("the accounts key is not a stable key of its own")
+	}
+	r3, _ := ParseRing("k1:" + k)
+	if r3.AccountsKey() != nil {
+		t.Fatal("an accounts key without the access log's key")
+	}
+}

@@ -1,7 +1,9 @@
 package keyring
 
 import (
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -196,4 +198,19 @@ func (r *Ring) Unwrap(w Wrapped, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownKey, w.KEK)
 	}
 	return Open(kek, w.Key, aad)
+}
+
+// AccountsKey returns the key that seals the accounts' second-factor secrets, derived
+// from the access log's key (HKDF-SHA256, its own label): like that key it lives as
+// long as the installation and is never rotated with the epochs, since a rotation would
+// otherwise have to reseal every account's secret. Nil when the ring has no audit key.
+func (r *Ring) AccountsKey() []byte {
+	if r.audit == nil {
+		return nil
+	}
+	k, err := hkdf.Key(sha256.New, r.audit, nil, "registro accounts secrets v1", KeySize)
+	if err != nil {
+		panic("keyring: hkdf: " + err.Error()) // only for lengths HKDF cannot give
+	}
+	return k
 }

@@ -3,6 +3,8 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"registro/accounts"
@@ -105,4 +107,36 @@ func TestAccountPowers(t *testing.T) {
 		t.Errorf("admin re-enables NEW's coordinator with a password of hers: %d, want 403", st)
 	}
 	t.Logf("account powers: %d requests", n+4)
+}
+
+// TestNoticesOfOutsideChanges: a change an admin makes to an organization's accounts
+// is a notice on each of its coordinators' home pages until she has seen it; her own
+// team's changes are listed there too, without a notice.
+func TestNoticesOfOutsideChanges(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	ts.mustOrg(t, "ADM")
+	_, admin := ts.mustUserToken(t, "ADM", "jefa", accounts.RoleAdmin)
+	_, rosa := ts.webUser(t, "LIM", "rosa", accounts.RoleCoordinator)
+	_, eva := ts.webUser(t, "LIM", "eva", accounts.RoleCoordinator)
+	lucia := ts.mustUser(t, "LIM", "lucia", accounts.RoleOutreach)
+	if resp, body := rosa.post(t, "/accounts/"+lucia.ID, url.Values{"action": {"disable"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rosa disables lucia: %d\n%s", resp.StatusCode, body)
+	}
+	if st, body := ts.do(t, http.MethodPost, "/api/v1/users", admin, map[string]any{"username": "auditora", "role": "auditor", "org": "LIM"}); st != http.StatusCreated {
+		t.Fatalf("admin creates LIM's auditor: %d %v", st, body)
+	}
+	st, home := rosa.get(t, "/")
+	wantPage(t, "rosa's home", st, home, http.StatusOK, "Cambios hechos desde fuera de su organización",
+		"auditora, por jefa: cuenta creada", "lucia, por rosa: desactivada", `action="/notices/seen"`)
+	if resp, _ := rosa.post(t, "/notices/seen", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rosa marks the notices seen: %d", resp.StatusCode)
+	}
+	if _, home := rosa.get(t, "/"); strings.Contains(home, "Cambios hechos desde fuera") || !strings.Contains(home, "auditora, por jefa") {
+		t.Errorf("after seeing them, rosa's home still shows the notice, or lost the list")
+	}
+	if _, home := eva.get(t, "/"); !strings.Contains(home, "Cambios hechos desde fuera de su organización") {
+		t.Errorf("eva, who has not seen it, is not told")
+	}
 }

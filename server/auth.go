@@ -26,28 +26,34 @@ const (
 	sessionKey = "session"
 )
 
-// authenticate admits a request with a valid session, from the Authorization header
-// (API clients) or the session cookie (web pages, which must also present the CSRF
-// token on every unsafe method). The user is reloaded on every request, so a disabled
+// authenticate admits an API request with a valid session in its Authorization
+// header. The API never reads the browser's cookie: a page of another site can make a
+// browser send its cookie, never an Authorization header. An unsafe request with a
+// body must send JSON (jsonBody). The user is reloaded on every request, so a disabled
 // account or a changed role counts at once.
 func (s *Server) authenticate(c *gin.Context) {
-	if err := s.admit(c, false); err != nil {
+	err := s.admit(c, false)
+	if err == nil && !safeMethod(c.Request.Method) {
+		err = jsonBody(c)
+	}
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Next()
 }
 
-// admit checks the request's session and sets its user, session and subject. Pages
-// (cookieOnly) take no Authorization header.
-func (s *Server) admit(c *gin.Context, cookieOnly bool) error {
-	token, fromCookie := s.tokenOf(c)
-	if cookieOnly {
-		// Pages are for browsers: they take the session cookie only.
-		token, fromCookie = "", true
-		if v, err := c.Cookie(s.cookieName()); err == nil {
-			token = v
+// admit checks the request's session and sets its user, session and subject. The API
+// takes the bearer token only (errUnauthenticated without it). Pages take the session
+// cookie only, and on unsafe methods first refuse a request from another site
+// (errCrossSite), then one without the session's CSRF token (errCSRF).
+func (s *Server) admit(c *gin.Context, page bool) error {
+	token := bearerToken(c)
+	if page {
+		if err := s.sameOrigin(c); err != nil {
+			return err
 		}
+		token = s.cookieToken(c)
 	}
 	if token == "" {
 		return errUnauthenticated
@@ -56,7 +62,7 @@ func (s *Server) admit(c *gin.Context, cookieOnly bool) error {
 	if err != nil {
 		return err
 	}
-	if fromCookie && !safeMethod(c.Request.Method) {
+	if page && !safeMethod(c.Request.Method) {
 		got := c.GetHeader(csrfHeader)
 		if got == "" {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
@@ -69,7 +75,7 @@ func (s *Server) admit(c *gin.Context, cookieOnly bool) error {
 	c.Set(userKey, u)
 	c.Set(sessionKey, sess)
 	c.Set(subjectKey, subjectFor(u))
-	return nil
+	return s.gate(c, u)
 }
 
 func subjectFor(u accounts.User) authz.Subject {
@@ -80,17 +86,23 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-func (s *Server) tokenOf(c *gin.Context) (token string, fromCookie bool) {
-	if h := c.GetHeader("Authorization"); h != "" {
-		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t), false
-		}
-		return "", false
+// bearerToken is the session token of an API request, "" without an Authorization
+// header of the form "Bearer <token>".
+func bearerToken(c *gin.Context) string {
+	t, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		return ""
 	}
-	if v, err := c.Cookie(s.cookieName()); err == nil {
-		return v, true
+	return strings.TrimSpace(t)
+}
+
+// cookieToken is the session token of a page request, "" without the session cookie.
+func (s *Server) cookieToken(c *gin.Context) string {
+	v, err := c.Cookie(s.cookieName())
+	if err != nil {
+		return ""
 	}
-	return "", false
+	return v
 }
 
 func (s *Server) cookieName() string {

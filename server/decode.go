@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -14,9 +15,13 @@ import (
 // maxBody bounds every request body; cases are small and free text has its own limits.
 const maxBody = 1 << 20
 
-// decode reads a JSON body into v strictly: unknown fields, trailing data and wrong
-// types are malformed requests naming the field.
+// decode reads a JSON body into v strictly: a body of another media type is refused
+// (jsonBody), and unknown fields, trailing data and wrong types are malformed requests
+// naming the field.
 func decode(c *gin.Context, v any) error {
+	if err := jsonBody(c); err != nil {
+		return err
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	dec := json.NewDecoder(c.Request.Body)
 	dec.DisallowUnknownFields()
@@ -29,6 +34,21 @@ func decode(c *gin.Context, v any) error {
 			return err
 		}
 		return &malformed{"the body holds more than one JSON value"}
+	}
+	return nil
+}
+
+// jsonBody refuses (errMediaType) a request that carries a body of any type but
+// application/json. A browser sends a cross-site form or a text/plain fetch without
+// asking first; JSON from another site needs a CORS preflight, which Registro never
+// grants. A request without a body (a bodiless POST such as logout) passes.
+func jsonBody(c *gin.Context) error {
+	if c.Request.ContentLength == 0 {
+		return nil // no body; -1 is a body of unknown length
+	}
+	t, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || t != "application/json" {
+		return errMediaType
 	}
 	return nil
 }

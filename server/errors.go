@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,6 +31,13 @@ var (
 	errRateLimited     = errors.New("too many attempts: wait a few minutes and try again")
 	errCSRF            = errors.New("missing or wrong CSRF token")
 	errMethod          = errors.New("method not allowed")
+	errCrossSite       = errors.New("refused: this request was sent from another site")
+	errMediaType       = errors.New("send the body as JSON, with Content-Type: application/json")
+	// errMustChangePassword: the account's password was set by someone else and must be
+	// changed (POST /api/v1/me/password) before anything else.
+	errMustChangePassword = errors.New("choose your own password first: POST /api/v1/me/password")
+	// errMustEnrol: the account's role needs a second factor, not enrolled yet.
+	errMustEnrol = errors.New("set up your second factor first: POST /api/v1/me/second-factor")
 )
 
 // malformed is a request the server could not parse at all (400).
@@ -55,8 +63,20 @@ func status(err error) (int, apiError) {
 		return http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "sign in first"}
 	case errors.Is(err, accounts.ErrBadCredentials):
 		return http.StatusUnauthorized, apiError{Code: "invalid_credentials", Message: "wrong username or password"}
+	case errors.Is(err, accounts.ErrSecondFactorRequired):
+		return http.StatusUnauthorized, apiError{Code: "second_factor_required", Message: "send the 6-digit code of your authenticator app (or a recovery code) as \"code\""}
+	case errors.Is(err, errMustChangePassword):
+		return http.StatusForbidden, apiError{Code: "password_change_required", Message: errMustChangePassword.Error()}
+	case errors.Is(err, errFactorActive):
+		return http.StatusConflict, apiError{Code: "second_factor_active", Message: errFactorActive.Error()}
+	case errors.Is(err, errMustEnrol):
+		return http.StatusForbidden, apiError{Code: "second_factor_enrolment_required", Message: errMustEnrol.Error()}
 	case errors.Is(err, errCSRF):
 		return http.StatusForbidden, apiError{Code: "csrf_failed", Message: errCSRF.Error()}
+	case errors.Is(err, errCrossSite):
+		return http.StatusForbidden, apiError{Code: "cross_site", Message: errCrossSite.Error()}
+	case errors.Is(err, errMediaType):
+		return http.StatusUnsupportedMediaType, apiError{Code: "unsupported_media_type", Message: errMediaType.Error()}
 	case errors.Is(err, errMethod):
 		return http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: errMethod.Error()}
 	case errors.Is(err, errForbidden):
@@ -79,7 +99,7 @@ func status(err error) (int, apiError) {
 		return http.StatusConflict, apiError{Code: "duplicate", Message: "already exists"}
 	case errors.Is(err, cases.ErrIdempotencyMismatch):
 		return http.StatusUnprocessableEntity, apiError{Code: "idempotency_key_reused", Message: cases.ErrIdempotencyMismatch.Error()}
-	case errors.Is(err, errRateLimited), errors.Is(err, accounts.ErrLocked):
+	case errors.Is(err, errRateLimited), errors.Is(err, accounts.ErrThrottled):
 		return http.StatusTooManyRequests, apiError{Code: "rate_limited", Message: errRateLimited.Error()}
 	case database.IsStorageFull(err):
 		return http.StatusInsufficientStorage, apiError{Code: "storage_full", Message: "the database's disk is full, so this change could not be saved: tell the administrator; reading still works"}
@@ -94,6 +114,10 @@ func status(err error) (int, apiError) {
 // fail answers err in the one error shape, logging what the client is not told.
 func (s *Server) fail(c *gin.Context, err error) {
 	code, body := status(err)
+	var th *accounts.ThrottledError
+	if errors.As(err, &th) && th.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds()+0.999)))
+	}
 	s.logFailure(c, code, err)
 	c.AbortWithStatusJSON(code, gin.H{"error": body})
 }

@@ -30,6 +30,15 @@ func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (*cases.C
 	if perr != nil {
 		e.Add("expires_at", "an RFC 3339 time, e.g. 2026-12-31T23:59:59Z")
 	}
+	// A share lasts at most the organization's longest share (180 days unless it set
+	// another); it is renewed by sharing again.
+	org, err := s.Accounts.Org(c.Request.Context(), sub.Org)
+	if err != nil {
+		return nil, err
+	}
+	if perr == nil && expires.After(s.Now().Add(org.MaxShare())) {
+		e.Add("expires_at", "is beyond the longest share the organization allows: share again when it ends")
+	}
 	var grantee accounts.User
 	if in.User == "" {
 		e.Add("user", "required")

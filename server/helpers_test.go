@@ -97,8 +97,11 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	cs.SetClock(clock.Now)
 	// Sessions outlive the clock jumps the tests make; the session rules have tests of
 	// their own in the accounts package.
+	// Second factors are optional here, as on a training installation, so that most
+	// tests sign in with a password; the tests of second factors turn them on.
 	as := accounts.NewStore(db.Database, accounts.Options{
 		Now: clock.Now, IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour,
+		SecretKey: testSecretKey, SecondFactor: accounts.SecondFactorModeOptional,
 	})
 	az, err := authz.New()
 	if err != nil {
@@ -131,7 +134,7 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al, Releases: rs,
-		LoginLimit: 1000, Now: clock.Now,
+		LoginLimit: 1000, Now: clock.Now, SecondFactor: accounts.SecondFactorModeOptional,
 	}
 	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Releases: rs, Clock: clock, Logs: logs, deps: deps}
 	return ts.variant(tb, opts...)
@@ -169,16 +172,24 @@ func (ts *testServer) mustOrg(tb testing.TB, code string) accounts.Org {
 // passwordOf is the password mustUser gives username.
 func passwordOf(username string) string { return "pw-" + username + "-Lima-2026" }
 
-// mustUser creates an account straight through the accounts store, with the password
-// passwordOf(username).
+// testSecretKey seals the test accounts' second-factor secrets.
+var testSecretKey = []byte("registro-test-accounts-key-32byt")
+
+// mustUser creates an account straight through the accounts store and, as its owner
+// would at first sign-in, replaces the password it was given by passwordOf(username).
 func (ts *testServer) mustUser(tb testing.TB, org, username string, role accounts.Role) accounts.User {
 	tb.Helper()
-	u, err := ts.Accounts.CreateUser(context.Background(), accounts.NewUser{
-		Username: username, Org: org, Role: role, Password: passwordOf(username),
+	ctx := context.Background()
+	u, err := ts.Accounts.CreateUser(ctx, accounts.NewUser{
+		Username: username, Org: org, Role: role, Password: "given " + passwordOf(username),
 	})
 	if err != nil {
 		tb.Fatalf("CreateUser(%s): %v", username, err)
 	}
+	if err := ts.Accounts.ChangeOwnPassword(ctx, u.ID, "given "+passwordOf(username), passwordOf(username), ""); err != nil {
+		tb.Fatalf("ChangeOwnPassword(%s): %v", username, err)
+	}
+	u.MustChangePassword = false
 	return u
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"registro/accounts"
 )
@@ -69,7 +70,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		{"PATCH", "/api/v1/cases/" + id, outreach, map[string]any{"version": 1, "narrative": narrative2 + contact}, 409},
 		{"POST", "/api/v1/cases/" + id + "/followups", coord, map[string]any{"note": note}, 201},
 		{"POST", "/api/v1/cases/" + id + "/followups", coord, map[string]any{"note": note, "date": "not-a-date"}, 422},
-		{"POST", "/api/v1/cases/" + id + "/grants", coord, map[string]any{"user": "legal", "expires_at": "2099-01-01T00:00:00Z"}, 200},
+		{"POST", "/api/v1/cases/" + id + "/grants", coord, map[string]any{"user": "legal", "expires_at": ts.Clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)}, 200},
 		{"POST", "/api/v1/cases", outreach, map[string]any{"narrative": narrative, "uic": uic, "contact": contact, "bogus": 1}, 400},
 		{"POST", "/api/v1/cases", outreach, ts.caseInput(func(in map[string]any) {
 			in["narrative"], in["uic"], in["contact"] = narrative, uic+"x", contact

@@ -59,9 +59,14 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	tokens := make([]string, len(accts))
 	inParallel(t, len(accts), func(i int) (err error) {
 		a := accts[i]
-		users[i], err = ts.Accounts.CreateUser(context.Background(), accounts.NewUser{
-			Username: a.username, Org: a.org, Role: a.role, Password: passwordOf(a.username)})
+		ctx := context.Background()
+		users[i], err = ts.Accounts.CreateUser(ctx, accounts.NewUser{
+			Username: a.username, Org: a.org, Role: a.role, Password: "given " + passwordOf(a.username)})
 		if err != nil {
+			return err
+		}
+		// As the owner does at first sign-in: her own password.
+		if err := ts.Accounts.ChangeOwnPassword(ctx, users[i].ID, "given "+passwordOf(a.username), passwordOf(a.username), ""); err != nil {
 			return err
 		}
 		if a.actor == "cal_outreach" {

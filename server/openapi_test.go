@@ -224,3 +224,59 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Error("the served document differs from the embedded openapi.json")
 	}
 }
+
+// TestOpenAPIBodiesAreJSON checks what the document says about request bodies and
+// authentication against the server's rules: every operation that takes a body takes
+// JSON only and documents the 415 that status gives any other type, and no operation
+// accepts a cookie (the API authenticates by the bearer token alone).
+func TestOpenAPIBodiesAreJSON(t *testing.T) {
+	doc := openAPIParsed(t)
+	code, body := status(errMediaType)
+	ref, _ := doc["components"].(map[string]any)["responses"].(map[string]any)["UnsupportedMediaType"].(map[string]any)
+	if raw, _ := json.Marshal(ref); code != http.StatusUnsupportedMediaType || !strings.Contains(string(raw), `"code":"`+body.Code+`"`) {
+		t.Errorf("components.responses.UnsupportedMediaType does not show the code %q the server answers with %d", body.Code, code)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	bodies := 0
+	for p, item := range paths {
+		item, _ := item.(map[string]any)
+		for _, m := range openAPIMethods {
+			o, ok := item[m].(map[string]any)
+			if !ok {
+				continue
+			}
+			op := strings.ToUpper(m) + " " + p
+			if raw, _ := json.Marshal(o["security"]); strings.Contains(string(raw), "cookie") {
+				t.Errorf("%s: accepts a cookie (%s); the API takes the bearer token only", op, raw)
+			}
+			rb, ok := o["requestBody"].(map[string]any)
+			if !ok {
+				continue
+			}
+			bodies++
+			content, _ := rb["content"].(map[string]any)
+			for typ := range content {
+				if typ != "application/json" {
+					t.Errorf("%s: request body of type %s; the server takes application/json only", op, typ)
+				}
+			}
+			resp, _ := o["responses"].(map[string]any)
+			got, _ := resp["415"].(map[string]any)
+			if got["$ref"] != "#/components/responses/UnsupportedMediaType" {
+				t.Errorf("%s takes a body but does not document 415 UnsupportedMediaType (has %v)", op, got)
+			}
+		}
+	}
+	if bodies == 0 {
+		t.Fatal("no operation takes a request body")
+	}
+	if raw, _ := json.Marshal(doc["security"]); strings.Contains(string(raw), "cookie") {
+		t.Errorf("the document's default security accepts a cookie: %s", raw)
+	}
+	schemes, _ := doc["components"].(map[string]any)["securitySchemes"].(map[string]any)
+	for name, sc := range schemes {
+		if sc, _ := sc.(map[string]any); sc["in"] == "cookie" {
+			t.Errorf("security scheme %s is a cookie; the API never reads one", name)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/rand"
 	"net/http"
 	"slices"
 
@@ -148,7 +147,7 @@ func (s *Server) changeAccount(c *gin.Context) error {
 		r := c.PostForm("role")
 		in.Role = &r
 	case "reset":
-		generated = rand.Text()
+		generated = accounts.GeneratePassword()
 		in.Password = &generated
 	default:
 		return validation.Field("action", "unknown action")

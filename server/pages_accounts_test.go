@@ -45,7 +45,7 @@ func TestPagesAccounts(t *testing.T) {
 		t.Errorf("the password page has Cache-Control %q", cc)
 	}
 	pw := wsPassword(t, body)
-	rosa := ts.signedIn(t, "rosa.p", pw)
+	rosa := ts.firstSignIn(t, "rosa.p", pw)
 	if _, home := rosa.get(t, "/"); !strings.Contains(home, "rosa.p") {
 		t.Errorf("the new account's home page lacks her name")
 	}
@@ -90,7 +90,7 @@ func TestPagesAccounts(t *testing.T) {
 	}
 	resp, body = w.post(t, "/accounts/"+id, url.Values{"action": {"reset"}})
 	wantPage(t, "reset password", resp.StatusCode, body, http.StatusOK, "La anterior ya no sirve")
-	ts.signedIn(t, "rosa.p", wsPassword(t, body))
+	ts.firstSignIn(t, "rosa.p", wsPassword(t, body))
 
 	resp, body = w.post(t, "/accounts/"+me.ID, url.Values{"action": {"disable"}})
 	wantPage(t, "disable herself", resp.StatusCode, body, http.StatusUnprocessableEntity, "No puede desactivar su propia cuenta", `<table id="accounts"`)
@@ -128,7 +128,7 @@ func TestPagesOrgs(t *testing.T) {
 	wantPage(t, "orgs", resp.StatusCode, body, http.StatusOK, `<form id="new-org"`, `<table id="orgs"`, "ADM")
 	resp, body = w.post(t, "/orgs", url.Values{"code": {"cal"}, "name": {"Colectivo Callao"}, "coordinator": {"coord.cal"}})
 	wantPage(t, "create an org", resp.StatusCode, body, http.StatusCreated, "La organización y su coordinadora se crearon", `data-org="CAL"`)
-	coord := ts.signedIn(t, "coord.cal", wsPassword(t, body))
+	coord := ts.firstSignIn(t, "coord.cal", wsPassword(t, body))
 	if u, _ := ts.Accounts.User(context.Background(), "coord.cal"); u.Org != "CAL" || u.Role != accounts.RoleCoordinator {
 		t.Errorf("first coordinator %+v", u)
 	}
@@ -147,7 +147,7 @@ func TestPagesOrgs(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/orgs?done=created" {
 		t.Fatalf("finish the begun organization: %d\n%s", resp.StatusCode, body)
 	}
-	ts.signedIn(t, "coord.arq", "clave-de-arequipa-26")
+	ts.firstSignIn(t, "coord.arq", "clave-de-arequipa-26")
 	resp, body = w.post(t, "/orgs", url.Values{"code": {"CAL"}, "name": {"Colectivo Callao"}, "coordinator": {"otra.cal"}})
 	wantPage(t, "code taken", resp.StatusCode, body, http.StatusConflict, `href="#f-code"`, "Ya existe")
 	resp, body = w.post(t, "/orgs", url.Values{"code": {"1"}, "name": {""}, "coordinator": {"x.y"}})

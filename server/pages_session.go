@@ -3,13 +3,15 @@ package server
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"errors"
 	"net/http"
-	"net/url"
-	"strings"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/accounts/changes"
 )
 
 // preCookie carries the sign-in form's CSRF token (a double-submit token: there is no
@@ -36,6 +38,16 @@ func (s *Server) showLogin(c *gin.Context) error {
 type loginPage struct {
 	ClearDrafts bool
 	Problem     string // catalogue id
+	NeedCode    bool   // the password was right and the account has a second factor
+}
+
+// deviceCookie keeps the device token a sign-in gave this browser: with it, the owner
+// gets in while strangers who hammer her username from elsewhere are held back.
+func (s *Server) deviceCookie() string {
+	if s.SecureCookies {
+		return "__Host-registro-device"
+	}
+	return "registro-device"
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, v *view) {
@@ -46,8 +58,14 @@ func (s *Server) renderLogin(c *gin.Context, status int, v *view) {
 	s.render(c, status, "login", v)
 }
 
-// signIn takes the sign-in form; on success it goes to the page asked for first.
+// signIn takes the sign-in form; on success it sets the session cookie (the only
+// place that does) and goes to the page asked for first. A form posted from another
+// site is refused before anything else (sameOrigin): signing a browser into someone
+// else's account would hand what its owner records next to that account.
 func (s *Server) signIn(c *gin.Context) error {
+	if err := s.sameOrigin(c); err != nil {
+		return err
+	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	v := s.newView(c, "login.title")
 	v.Form.Set("username", c.PostForm("username"))
@@ -59,40 +77,49 @@ func (s *Server) signIn(c *gin.Context) error {
 		s.renderLogin(c, code, v)
 		return nil
 	}
-	_, _, u, err := s.opLogin(c, loginInput{Username: c.PostForm("username"), Password: c.PostForm("password")})
+	device, _ := c.Cookie(s.deviceCookie())
+	token, sess, u, grant, err := s.opLogin(c, loginInput{Username: c.PostForm("username"), Password: c.PostForm("password"),
+		Code: c.PostForm("code"), Device: device})
 	if err != nil {
 		code, body := status(err)
 		if code >= 500 {
 			return err
 		}
-		v.Data = loginPage{Problem: "login.problem." + body.Code}
+		v.Data = loginPage{Problem: "login.problem." + body.Code,
+			NeedCode: errors.Is(err, accounts.ErrSecondFactorRequired) || c.PostForm("code") != ""}
+		if th := (*accounts.ThrottledError)(nil); errors.As(err, &th) && th.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(th.RetryAfter.Seconds()+0.999)))
+		}
 		s.renderLogin(c, code, v)
 		return nil
+	}
+	s.setSessionCookie(c, token, sess.ExpiresAt)
+	if grant.Device != "" {
+		http.SetCookie(c.Writer, &http.Cookie{Name: s.deviceCookie(), Value: grant.Device, Path: "/", MaxAge: 90 * 24 * 3600,
+			Secure: s.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: preCookie, Path: "/login", MaxAge: -1,
 		Secure: s.SecureCookies, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	if supportedLang(u.Lang) {
 		s.setLangCookie(c, u.Lang)
 	}
+	// Someone else's password, or a role's second factor not yet set up: her own
+	// page first (every other page sends her there until it is done).
+	if u.MustChangePassword || s.Accounts.MustEnrolSecondFactor(u) {
+		redirect(c, "/account")
+		return nil
+	}
 	redirect(c, orDefault(v.Form.Get("next"), "/"))
 	return nil
 }
 
-// safeNext keeps a post-sign-in destination only when it is a path of this site.
-func safeNext(next string) string {
-	u, err := url.Parse(next)
-	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") ||
-		strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
-		return ""
-	}
-	return next
-}
-
-// signOut ends the session; the page it leads to clears the browser's drafts.
+// signOut ends the session of the cookie and clears it; the page it leads to clears
+// the browser's drafts.
 func (s *Server) signOut(c *gin.Context) error {
-	if err := s.opLogout(c); err != nil {
+	if err := s.opLogout(c, s.cookieToken(c)); err != nil {
 		return err
 	}
+	s.setSessionCookie(c, "", time.Time{})
 	redirect(c, "/login?bye=1")
 	return nil
 }
@@ -148,7 +175,38 @@ func (s *Server) showHome(c *gin.Context) error {
 	add(v.Can("accounts", "manage"), tile{Href: "/accounts", Icon: "people", Title: "home.accounts", Text: "home.accounts_text"})
 	add(v.Can("orgs", "manage"), tile{Href: "/orgs", Icon: "building", Title: "home.orgs", Text: "home.orgs_text"})
 	add(v.Can("audit", "read"), tile{Href: "/audit", Icon: "shield", Title: "home.audit", Text: "home.audit_text"})
-	v.Data = tiles
+	data := homePage{Tiles: tiles}
+	// A coordinator sees her organization's account changes, and above them the ones
+	// made from outside it (an admin, the server's shell) that she has not seen yet.
+	if me := userOf(c); me.Role == accounts.RoleCoordinator {
+		var err error
+		if data.Notices, err = s.Changes.Unseen(c.Request.Context(), me.Org, me.ID); err != nil {
+			return err
+		}
+		if data.Changes, err = s.Changes.Recent(c.Request.Context(), me.Org, 5); err != nil {
+			return err
+		}
+		data.ShowChanges = true
+	}
+	v.Data = data
 	s.render(c, http.StatusOK, "home", v)
+	return nil
+}
+
+// homePage is the data of the home page.
+type homePage struct {
+	Tiles       []tile
+	Notices     []changes.Change // account changes from outside the organization not yet seen
+	Changes     []changes.Change // the organization's latest account changes
+	ShowChanges bool
+}
+
+// seeNotices records that the coordinator has seen the notices shown to her.
+func (s *Server) seeNotices(c *gin.Context) error {
+	me := userOf(c)
+	if err := s.Changes.MarkSeen(c.Request.Context(), me.ID, s.Now()); err != nil {
+		return err
+	}
+	redirect(c, "/")
 	return nil
 }

@@ -78,17 +78,37 @@ func TestPagesSignInAndOut(t *testing.T) {
 	}
 }
 
+// TestPagesNextStaysOnSite signs in with every kind of destination, sent in the form
+// as the sign-in page would carry it: the Location header the browser gets is a path
+// of this site, whatever the form held.
 func TestPagesNextStaysOnSite(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
 	ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
-	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/login"} {
+	for _, tc := range []struct{ next, want string }{
+		{"/cases?status=open", "/cases?status=open"},
+		{"/cases/0190a6b2-7c1d-7e3f-9a4b-5c6d7e8f9a0b", "/cases/0190a6b2-7c1d-7e3f-9a4b-5c6d7e8f9a0b"},
+		{"//evil.example/x", "/"},
+		{"https://evil.example/", "/"},
+		{`/\evil.example`, "/"},
+		{`/./\evil.example`, "/"},
+		{"/%2F%2Fevil.example", "/"},
+		{"/%5Cevil.example", "/"},
+		{"/\tevil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/login", "/"},
+	} {
 		w := ts.newWebSession(t)
 		w.get(t, "/login")
-		res, _ := w.post(t, "/login", url.Values{"username": {"rosa"}, "password": {passwordOf("rosa")}, "next": {next}})
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
-			t.Errorf("next=%q: %d to %q, want 303 to /", next, res.StatusCode, res.Header.Get("Location"))
+		res, _ := w.post(t, "/login", url.Values{"username": {"rosa"}, "password": {passwordOf("rosa")}, "next": {tc.next}})
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != tc.want {
+			t.Errorf("next=%q: %d to %q, want 303 to %q", tc.next, res.StatusCode, res.Header.Get("Location"), tc.want)
 		}
+	}
+	// The sign-in page carries only a destination it would follow.
+	w := ts.newWebSession(t)
+	if _, body := w.get(t, "/login?next="+url.QueryEscape(`/./\evil.example`)); !strings.Contains(body, `name="next" value=""`) {
+		t.Error(`the sign-in page carries next=/./\evil.example on to its form`)
 	}
 }
 

@@ -17,7 +17,8 @@ import (
 )
 
 // request is one HTTP call. Body is sent as is when it is []byte or string, and as
-// JSON otherwise (nil: no body).
+// JSON otherwise (nil: no body); a body goes with Content-Type: application/json.
+// Header replaces what send sets (a key with no values removes it).
 type request struct {
 	method, path, token string
 	body                any
@@ -52,9 +53,7 @@ func (ts *testServer) send(r request) (*http.Response, []byte, error) {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	for k, vs := range r.header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	for _, c := range r.cookies {
 		req.AddCookie(c)

@@ -15,6 +15,11 @@ func (s *Server) routes(r *gin.Engine) {
 	api := r.Group("/api/v1", s.authenticate)
 	api.POST("/logout", s.handle(s.logout))
 	api.GET("/me", s.handle(s.me))
+	api.POST("/me/password", s.handle(s.changeOwnPassword))
+	api.POST("/me/second-factor", s.handle(s.beginSecondFactor))
+	api.POST("/me/second-factor/confirm", s.handle(s.confirmSecondFactor))
+	api.GET("/me/sessions", s.handle(s.listOwnSessions))
+	api.POST("/me/sessions/end-others", s.handle(s.endOtherSessions))
 
 	api.POST("/orgs", s.handle(s.createOrg))
 	api.GET("/orgs", s.handle(s.listOrgs))
@@ -47,7 +52,9 @@ func (s *Server) routes(r *gin.Engine) {
 	web.POST("/logout", s.page(s.signOut))
 	web.POST("/lang", s.page(s.switchLang))
 	web.GET("/account", s.page(s.showAccount))
+	web.POST("/notices/seen", s.page(s.seeNotices))
 	web.POST("/account/password", s.page(s.changePassword))
+	s.accountRoutes(web)
 
 	// Pages: recording an incident.
 	web.GET("/cases/new", s.page(s.showRecordForm))

@@ -13,6 +13,12 @@ import (
 type loginInput struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// Code is the second factor: a TOTP code or a recovery code ("" when the account
+	// has none, or until the answer asks for it).
+	Code string `json:"code"`
+	// Device is the device token an earlier sign-in gave this client: it lets the
+	// owner in while strangers hammering her username are held back.
+	Device string `json:"device"`
 }
 
 type userView struct {
@@ -21,61 +27,84 @@ type userView struct {
 	Role     string `json:"role"`
 	Org      string `json:"org"`
 	Lang     string `json:"lang"`
+	// MustChangePassword: the password was set by someone else; until it is changed the
+	// session answers only POST /api/v1/me/password, GET /api/v1/me and logout.
+	MustChangePassword bool `json:"must_change_password"`
+	// SecondFactor: enrolled. MustEnrolSecondFactor: the role needs one and it is not
+	// enrolled yet; until it is, the session answers only the enrolment and the above.
+	SecondFactor          bool `json:"second_factor"`
+	MustEnrolSecondFactor bool `json:"must_enrol_second_factor"`
 }
 
-func viewOf(u accounts.User) userView {
-	return userView{ID: u.ID, Username: u.Username, Role: string(u.Role), Org: u.Org, Lang: u.Lang}
+func (s *Server) viewOf(u accounts.User) userView {
+	return userView{ID: u.ID, Username: u.Username, Role: string(u.Role), Org: u.Org, Lang: u.Lang,
+		MustChangePassword: u.MustChangePassword, SecondFactor: u.SecondFactor, MustEnrolSecondFactor: s.Accounts.MustEnrolSecondFactor(u)}
 }
 
-// opLogin checks the credentials, opens a session and sets its cookie. A failed
-// sign-in goes into the log of the account's organization when the account exists.
-func (s *Server) opLogin(c *gin.Context, in loginInput) (string, accounts.Session, accounts.User, error) {
+// opLogin checks the credentials and opens a session; it sets no cookie (only the
+// pages' sign-in does, signIn). A failed sign-in goes into the log of the account's
+// organization when the account exists.
+func (s *Server) opLogin(c *gin.Context, in loginInput) (string, accounts.Session, accounts.User, accounts.Grant, error) {
+	fail := func(err error) (string, accounts.Session, accounts.User, accounts.Grant, error) {
+		return "", accounts.Session{}, accounts.User{}, accounts.Grant{}, err
+	}
 	if !s.limiter.allow(c.ClientIP()) {
-		return "", accounts.Session{}, accounts.User{}, errRateLimited
+		return fail(errRateLimited)
 	}
 	ctx := c.Request.Context()
-	u, err := s.Accounts.Authenticate(ctx, in.Username, in.Password)
+	u, grant, err := s.Accounts.SignIn(ctx, accounts.Attempt{Username: in.Username, Password: in.Password,
+		Code: in.Code, Client: c.ClientIP(), Device: in.Device})
 	if err != nil {
 		if known, lerr := s.Accounts.User(ctx, in.Username); lerr == nil {
 			c.Set(userKey, accounts.User{Org: known.Org, Username: known.Username})
-			_ = s.record(c, "login", known.ID, outcomeLogin(err), "")
+			detail := ""
+			if errors.Is(err, accounts.ErrSecondFactorRequired) {
+				detail = "second factor needed"
+			}
+			_ = s.record(c, "login", known.ID, outcomeLogin(err), detail)
 		}
-		return "", accounts.Session{}, accounts.User{}, err
+		return fail(err)
 	}
 	token, sess, err := s.Accounts.CreateSession(ctx, u)
 	if err != nil {
-		return "", accounts.Session{}, accounts.User{}, err
+		return fail(err)
 	}
 	c.Set(userKey, u)
 	if err := s.record(c, "login", u.ID, "ok", ""); err != nil {
-		return "", accounts.Session{}, accounts.User{}, err
+		return fail(err)
 	}
-	s.setSessionCookie(c, token, sess.ExpiresAt)
-	return token, sess, u, nil
+	return token, sess, u, grant, nil
 }
 
-// login signs in and answers the session token; the same token is set as an HttpOnly
-// cookie for the web pages, whose form posts must carry the CSRF token returned here.
+// login signs in and answers the session token for the Authorization header. It sets
+// no cookie: the API never reads one, so a page of another site that makes a browser
+// post here (the body must be JSON, which needs a preflight that is never granted)
+// leaves that browser signed out. csrf_token is the session's token for pages, kept
+// in the answer for older clients; the API itself needs none.
 func (s *Server) login(c *gin.Context) error {
 	var in loginInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	token, sess, u, err := s.opLogin(c, in)
+	token, sess, u, grant, err := s.opLogin(c, in)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"token": token, "expires_at": sess.ExpiresAt, "csrf_token": sess.CSRF, "user": viewOf(u)})
+	c.JSON(http.StatusOK, gin.H{"token": token, "expires_at": sess.ExpiresAt, "csrf_token": sess.CSRF, "user": s.viewOf(u),
+		"device": grant.Device})
 	return nil
 }
 
 func outcomeLogin(err error) string {
-	if errors.Is(err, accounts.ErrLocked) {
+	switch {
+	case errors.Is(err, accounts.ErrThrottled):
 		return "denied"
 	}
 	return "failed"
 }
 
+// setSessionCookie sets (or, with token "", clears) the pages' session cookie. Only
+// the pages call it; the API never sets or reads the cookie.
 func (s *Server) setSessionCookie(c *gin.Context, token string, expires time.Time) {
 	maxAge := int(time.Until(expires).Seconds())
 	if token == "" {
@@ -87,19 +116,18 @@ func (s *Server) setSessionCookie(c *gin.Context, token string, expires time.Tim
 	})
 }
 
-// opLogout ends the session of the request and clears its cookie.
-func (s *Server) opLogout(c *gin.Context) error {
-	token, _ := s.tokenOf(c)
+// opLogout ends the session of token, the one that admitted the request.
+func (s *Server) opLogout(c *gin.Context, token string) error {
 	if err := s.Accounts.DeleteSession(c.Request.Context(), token); err != nil {
 		return err
 	}
 	_ = s.record(c, "logout", userOf(c).ID, "ok", "")
-	s.setSessionCookie(c, "", time.Time{})
 	return nil
 }
 
+// logout ends the session of the bearer token; there is no cookie to clear.
 func (s *Server) logout(c *gin.Context) error {
-	if err := s.opLogout(c); err != nil {
+	if err := s.opLogout(c, bearerToken(c)); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -107,6 +135,6 @@ func (s *Server) logout(c *gin.Context) error {
 }
 
 func (s *Server) me(c *gin.Context) error {
-	c.JSON(http.StatusOK, gin.H{"user": viewOf(userOf(c))})
+	c.JSON(http.StatusOK, gin.H{"user": s.viewOf(userOf(c))})
 	return nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -181,7 +180,7 @@ func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, ge
 		return accounts.User{}, "", err
 	}
 	if in.Password == "" {
-		generated = rand.Text()
+		generated = accounts.GeneratePassword()
 		in.Password = generated
 	}
 	u, err := s.Accounts.CreateUser(c.Request.Context(), accounts.NewUser{

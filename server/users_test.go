@@ -37,10 +37,13 @@ func TestAccounts(t *testing.T) {
 			t.Errorf("the answer carries the password hash: %v", u)
 		}
 		password, _ := body["password"].(string)
-		if len(password) < 20 {
-			t.Fatalf("generated password %q: want a long one returned once", password)
+		if len(password) != 19 || strings.Trim(password, "abcdefghijkmnopqrstuvwxyz-") != "" {
+			t.Fatalf("generated password %q: want four groups of four lowercase letters, returned once", password)
 		}
-		ts.login(t, "promotora3", password)
+		// Set by someone else: the session it opens can only change it.
+		token := ts.login(t, "promotora3", password)
+		st, body = ts.do(t, http.MethodGet, "/api/v1/cases", token, nil)
+		wantError(t, st, body, http.StatusForbidden, "password_change_required")
 	})
 
 	t.Run("OrgCodeInAnyCase", func(t *testing.T) {

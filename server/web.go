@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/accounts/changes"
 	"registro/validation"
 	"registro/vocabulary"
 )
@@ -37,6 +38,17 @@ func loadPages(a *assets) (pages, error) {
 		"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 		// fields splits a space-separated list of codes, e.g. an account change's "what".
 		"fields": strings.Fields,
+		// changeOf pairs an account change with the page's view, for the partial that
+		// writes one line of it.
+		"changeOf": func(v *view, c changes.Change) struct {
+			V *view
+			C changes.Change
+		} {
+			return struct {
+				V *view
+				C changes.Change
+			}{v, c}
+		},
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -218,6 +230,9 @@ func (s *Server) page(h func(c *gin.Context) error) gin.HandlerFunc {
 func (s *Server) failPage(c *gin.Context, err error) {
 	code, body := status(err)
 	s.logFailure(c, code, err)
+	if gatedPage(c, body.Code) {
+		return
+	}
 	if code == http.StatusUnauthorized && body.Code == "unauthenticated" && safeMethod(c.Request.Method) {
 		c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		c.Abort()

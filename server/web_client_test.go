@@ -56,6 +56,36 @@ func (ts *testServer) webUser(tb testing.TB, org, username string, role accounts
 	return u, ts.signedIn(tb, username, passwordOf(username))
 }
 
+// firstSignIn signs in with a password someone else gave (generated or typed by a
+// coordinator or admin): the sign-in leads to her account page, where she chooses
+// passwordOf(username), and then home opens.
+func (ts *testServer) firstSignIn(tb testing.TB, username, given string) *webSession {
+	tb.Helper()
+	w := ts.newWebSession(tb)
+	if st, _ := w.get(tb, "/login"); st != http.StatusOK {
+		tb.Fatalf("GET /login: status %d", st)
+	}
+	res, body := w.post(tb, "/login", url.Values{"username": {username}, "password": {given}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account" {
+		tb.Fatalf("first sign-in of %s: status %d to %q, want 303 to /account\n%s", username, res.StatusCode, res.Header.Get("Location"), body)
+	}
+	if res, _ := w.fetch(tb, "/"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/account" {
+		tb.Fatalf("home before choosing a password: %d to %q, want 303 to /account", res.StatusCode, res.Header.Get("Location"))
+	}
+	if st, _ := w.get(tb, "/account"); st != http.StatusOK {
+		tb.Fatalf("account page of %s: %d", username, st)
+	}
+	res, body = w.post(tb, "/account/password", url.Values{"current_password": {given},
+		"new_password": {passwordOf(username)}, "confirm_password": {passwordOf(username)}})
+	if res.StatusCode != http.StatusSeeOther {
+		tb.Fatalf("%s chooses her password: %d\n%s", username, res.StatusCode, body)
+	}
+	if st, _ := w.get(tb, "/"); st != http.StatusOK {
+		tb.Fatalf("home after %s chose her password: %d", username, st)
+	}
+	return w
+}
+
 // signIn signs in through the sign-in form, as a person would, and fails the test
 // unless she lands on the home page.
 func (w *webSession) signIn(tb testing.TB, username, password string) *webSession {
@@ -114,6 +144,22 @@ func (w *webSession) post(tb testing.TB, path string, form url.Values) (*http.Re
 // CSRF token of the page it gets back.
 func (w *webSession) send(tb testing.TB, method, path string, form url.Values) (*http.Response, string) {
 	tb.Helper()
+	return w.sendWith(tb, method, path, form, nil)
+}
+
+// postWith is post with more request headers, as a browser adds them (Origin,
+// Sec-Fetch-Site).
+func (w *webSession) postWith(tb testing.TB, path string, form url.Values, header http.Header) (*http.Response, string) {
+	tb.Helper()
+	if _, ok := form["csrf_token"]; !ok {
+		form.Set("csrf_token", w.csrf)
+	}
+	return w.sendWith(tb, http.MethodPost, path, form, header)
+}
+
+// sendWith is send with more request headers.
+func (w *webSession) sendWith(tb testing.TB, method, path string, form url.Values, header http.Header) (*http.Response, string) {
+	tb.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -124,6 +170,9 @@ func (w *webSession) send(tb testing.TB, method, path string, form url.Values) (
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, vs := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
 	}
 	res, err := w.client.Do(req)
 	if err != nil {

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"registro/accounts"
@@ -37,7 +37,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		defer a.close()
-		password := rand.Text()
+		password := accounts.GeneratePassword()
 		u, err := a.accounts.CreateUser(ctx, accounts.NewUser{Username: args[1], Role: accounts.Role(args[2]), Org: args[3], Password: password})
 		if err != nil {
 			return err
@@ -57,7 +57,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return fmt.Errorf("user %s: %w", args[1], err)
 		}
-		password := rand.Text()
+		password := accounts.GeneratePassword()
 		if _, err := a.accounts.UpdateUser(ctx, u.ID, accounts.UserPatch{Password: &password}); err != nil {
 			return err
 		}
@@ -128,5 +128,32 @@ func checkCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		}
 	}
 	fmt.Fprintln(stdout, "The key file holds no retired key.")
+	return nil
+}
+
+// orgCommand sets an organization's rules from the server's shell.
+func orgCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const usageText = "usage: registro org share-days CODE DAYS (the longest a case may be shared with a legal partner in one grant, 1-730)"
+	if len(args) != 3 || args[0] != "share-days" {
+		return errors.New(usageText)
+	}
+	days, err := strconv.Atoi(args[2])
+	if err != nil {
+		return errors.New(usageText)
+	}
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	o, err := a.accounts.SetShareDays(ctx, args[1], days)
+	if err != nil {
+		return err
+	}
+	if _, err := a.audit.AppendMany(ctx, []audit.Entry{{Org: o.Code, ActorName: changes.Shell, Action: "org.update",
+		Object: o.Code, Outcome: "ok", Client: "local", Detail: "share_days=" + args[2]}}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: a case is now shared for at most %d days at a time.\n", o.Code, days)
 	return nil
 }

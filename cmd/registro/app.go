@@ -119,6 +119,7 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		cases: cs,
 		accounts: accounts.NewStore(db.Database, accounts.Options{
 			IdleTimeout: cfg.SessionIdle, MaxLifetime: cfg.SessionLifetime,
+			SecretKey: ring.AccountsKey(), SecondFactor: cfg.SecondFactor,
 		}),
 		audit:    audit.NewLog(db.Database, ring.AuditKey(), nil),
 		releases: releases.NewStore(db, cs),

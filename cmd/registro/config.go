@@ -38,6 +38,9 @@ type config struct {
 	// MemoryLimitMB is the Go runtime's soft memory limit for the server (0: none);
 	// GOMEMLIMIT, when set, wins.
 	MemoryLimitMB uint64
+	// SecondFactor is "required" (coordinator, legal, auditor and admin accounts must
+	// use TOTP) or "optional" (a test or training installation: nobody must).
+	SecondFactor string
 }
 
 // loadConfig reads the environment through getenv, applying defaults. It returns every
@@ -53,6 +56,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		VocabularyFile:    getenv("REGISTRO_VOCABULARY_FILE"),
 		BootstrapOrg:      orDefault(getenv("REGISTRO_BOOTSTRAP_ORG"), "LIM"),
 		BootstrapPassword: getenv("REGISTRO_BOOTSTRAP_PASSWORD"),
+		SecondFactor:      strings.ToLower(strings.TrimSpace(orDefault(getenv("REGISTRO_2FA"), "required"))),
 	}
 	var problems []string
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("REGISTRO_LOG_LEVEL"), "info"))); err != nil {
@@ -79,6 +83,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.MinFreeMB, err = strconv.ParseUint(orDefault(getenv("REGISTRO_MIN_FREE_MB"), "256"), 10, 32); err != nil {
 		problems = append(problems, "REGISTRO_MIN_FREE_MB: free disk space in MiB below which /readyz answers 503, a whole number such as 256; 0 turns the check off")
+	}
+	if c.SecondFactor != "required" && c.SecondFactor != "optional" {
+		problems = append(problems, "REGISTRO_2FA: required (coordinator, legal, auditor and admin accounts use a second factor) or optional (a test or training installation)")
 	}
 	for _, p := range strings.Split(getenv("REGISTRO_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -142,7 +149,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
 		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
-		slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB), slog.Uint64("memory_limit_mb", c.MemoryLimitMB),
+		slog.String("second_factor", c.SecondFactor), slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB), slog.Uint64("memory_limit_mb", c.MemoryLimitMB),
 	)
 }
 

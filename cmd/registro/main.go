@@ -41,6 +41,7 @@ Usage:
   registro keys rotate                 start a new epoch: a new key heads the key file, every data key is rewrapped under it
   registro keys rewrap                 rewrap every data key under the active key (after an interrupted rotation, or editing REGISTRO_KEK)
   registro keys retire EPOCH           destroy an old epoch's key once nothing live uses it: backups sealed under it no longer open
+  registro org share-days CODE DAYS    the longest a case of the organization is shared with a legal partner at once (default 180)
   registro reindex                     rebuild the case lists and statistical facts from the cases (after a crash)
   registro check                       check the store's file, and that the lists and statistical facts agree with the cases
   registro backup DIR                  write a point-in-time copy of the embedded store (mongodump layout, no key file) while it runs
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return statsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		return keysCommand(ctx, args[1:], getenv, stdout)
+	case "org":
+		return orgCommand(ctx, args[1:], getenv, stdout)
 	case "check":
 		return checkCommand(ctx, getenv, stdout)
 	case "backup":

@@ -47,3 +47,32 @@ func TestResetPasswordFromTheShell(t *testing.T) {
 		t.Errorf("the coordinators' notices after the reset: %+v, %v", unseen, err)
 	}
 }
+
+// TestOrgShareDays: the server's shell sets an organization's longest share, refuses a
+// value out of range naming it, and logs the change.
+func TestOrgShareDays(t *testing.T) {
+	ctx := context.Background()
+	a, _, getenv := openEmbedded(t)
+	if _, err := a.accounts.CreateOrg(ctx, "CAL", "Colectivo Callao"); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	if err := orgCommand(ctx, []string{"share-days", "CAL", "0"}, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "share_days") {
+		t.Errorf("0 days: %v", err)
+	}
+	var out strings.Builder
+	if err := orgCommand(ctx, []string{"share-days", "cal", "45"}, getenv, &out); err != nil || !strings.Contains(out.String(), "45 days") {
+		t.Fatalf("45 days: %v %q", err, out.String())
+	}
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if o, _ := a.accounts.Org(ctx, "CAL"); o.ShareDays != 45 {
+		t.Errorf("stored %d days", o.ShareDays)
+	}
+	if e, _, err := a.audit.Entries(ctx, audit.Filter{Org: "CAL", Action: "org.update"}); err != nil || len(e) != 1 {
+		t.Errorf("access log: %v %v", e, err)
+	}
+}

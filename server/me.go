@@ -1,0 +1,139 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"registro/accounts"
+	"registro/validation"
+)
+
+// The signed-in person's own account over the API: her password, her second factor
+// and her sessions. Nobody else's account is reached here.
+
+// errFactorActive: a second factor is already set up; it is removed by whoever manages
+// the account (or the server's shell), never replaced by a session that may be stolen.
+var errFactorActive = errors.New("a second factor is already set up: ask your coordinator (or, for a coordinator, the server's administrator) to remove it first")
+
+type passwordInput struct {
+	Current string `json:"current"`
+	New     string `json:"new"`
+}
+
+// opOwnPassword changes the caller's password; token is the session that stays open
+// (the others end). A wrong current password counts as a failed sign-in.
+func (s *Server) opOwnPassword(c *gin.Context, current, next, token string) error {
+	me := userOf(c)
+	err := s.Accounts.ChangeOwnPassword(c.Request.Context(), me.ID, current, next, token)
+	switch {
+	case errors.Is(err, accounts.ErrBadCredentials), errors.Is(err, accounts.ErrThrottled):
+		// Counted and logged as a sign-in attempt would be: a guess at her password.
+		_ = s.record(c, "user.password", me.ID, outcomeLogin(err), "")
+		if errors.Is(err, accounts.ErrBadCredentials) {
+			err = validation.Field("current", "wrong password")
+		}
+		return err
+	case err != nil:
+		_ = s.record(c, "user.password", me.ID, outcomeOf(err), "")
+		return err
+	}
+	return s.record(c, "user.password", me.ID, "ok", "")
+}
+
+func (s *Server) changeOwnPassword(c *gin.Context) error {
+	var in passwordInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.opOwnPassword(c, in.Current, in.New, bearerToken(c)); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// opBeginSecondFactor starts the caller's enrolment: a new secret, as text, as an
+// otpauth:// address and as a QR code.
+func (s *Server) opBeginSecondFactor(c *gin.Context) (accounts.Enrolment, error) {
+	me := userOf(c)
+	if me.SecondFactor {
+		_ = s.record(c, "user.second_factor", me.ID, "denied", "already set up")
+		return accounts.Enrolment{}, errFactorActive
+	}
+	return s.Accounts.BeginTOTP(c.Request.Context(), me.ID)
+}
+
+// opConfirmSecondFactor activates the enrolment with one code from the app and
+// returns the recovery codes, shown this once.
+func (s *Server) opConfirmSecondFactor(c *gin.Context, code string) ([]string, error) {
+	me := userOf(c)
+	if me.SecondFactor {
+		_ = s.record(c, "user.second_factor", me.ID, "denied", "already set up")
+		return nil, errFactorActive
+	}
+	recovery, err := s.Accounts.ConfirmTOTP(c.Request.Context(), me.ID, code)
+	if err != nil {
+		_ = s.record(c, "user.second_factor", me.ID, outcomeOf(err), "enrol")
+		return nil, err
+	}
+	return recovery, s.record(c, "user.second_factor", me.ID, "ok", "enrolled")
+}
+
+func (s *Server) beginSecondFactor(c *gin.Context) error {
+	e, err := s.opBeginSecondFactor(c)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, gin.H{"secret": e.Secret, "otpauth_url": e.URL,
+		"qr_png": base64.StdEncoding.EncodeToString(e.PNG)})
+	return nil
+}
+
+type codeInput struct {
+	Code string `json:"code"`
+}
+
+func (s *Server) confirmSecondFactor(c *gin.Context) error {
+	var in codeInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	recovery, err := s.opConfirmSecondFactor(c, in.Code)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"recovery_codes": recovery})
+	return nil
+}
+
+func (s *Server) listOwnSessions(c *gin.Context) error {
+	list, err := s.Accounts.Sessions(c.Request.Context(), userOf(c).ID, bearerToken(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"sessions": list})
+	return nil
+}
+
+// opEndOtherSessions signs the caller out everywhere but here (token), and disowns
+// the devices her sign-ins were remembered on.
+func (s *Server) opEndOtherSessions(c *gin.Context, token string) (int, error) {
+	me := userOf(c)
+	n, err := s.Accounts.EndOtherSessions(c.Request.Context(), me.ID, token)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.record(c, "user.sessions", me.ID, "ok", "ended the others")
+}
+
+func (s *Server) endOtherSessions(c *gin.Context) error {
+	n, err := s.opEndOtherSessions(c, bearerToken(c))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"ended": n})
+	return nil
+}
