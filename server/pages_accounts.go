@@ -36,7 +36,7 @@ type newSecret struct {
 }
 
 // accountActions are the changes a row of the accounts table offers.
-var accountActions = []string{"disable", "enable", "role", "reset"}
+var accountActions = []string{"disable", "enable", "role", "reset", "second_factor"}
 
 // showAccounts lists the accounts the reader manages: her organization's, or every
 // organization's for an admin (?org= narrows it).
@@ -146,6 +146,8 @@ func (s *Server) changeAccount(c *gin.Context) error {
 	case "role":
 		r := c.PostForm("role")
 		in.Role = &r
+	case "second_factor":
+		in.SecondFactor = &no
 	case "reset":
 		generated = accounts.GeneratePassword()
 		in.Password = &generated

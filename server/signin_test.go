@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,4 +137,49 @@ func TestSecondFactor(t *testing.T) {
 	}
 	st, body = login(recovery[0].(string))
 	wantError(t, st, body, http.StatusUnauthorized, "invalid_credentials")
+}
+
+// TestRemoveSecondFactor: a lost phone. Whoever manages the account removes its second
+// factor (a coordinator for her team, another coordinator for a coordinator), never the
+// admin for an account that reads cases, nor anyone her own; a password reset leaves
+// it on; the owner then sets up a new one.
+func TestRemoveSecondFactor(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	ts.mustOrg(t, "ADM")
+	_, admin := ts.mustUserToken(t, "ADM", "jefa", accounts.RoleAdmin)
+	_, eva := ts.mustUserToken(t, "LIM", "eva", accounts.RoleCoordinator)
+	coco, cocoToken := ts.mustUserToken(t, "LIM", "coco", accounts.RoleCoordinator)
+	st, body := ts.do(t, http.MethodPost, "/api/v1/me/second-factor", cocoToken, nil)
+	if st != http.StatusCreated {
+		t.Fatalf("begin: %d %v", st, body)
+	}
+	c, _ := totp.GenerateCode(body["secret"].(string), ts.Clock.Now())
+	if st, body := ts.do(t, http.MethodPost, "/api/v1/me/second-factor/confirm", cocoToken, map[string]any{"code": c}); st != http.StatusOK {
+		t.Fatalf("confirm: %d %v", st, body)
+	}
+	on := func() bool {
+		u, err := ts.Accounts.User(context.Background(), coco.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.SecondFactor
+	}
+	st, body = ts.do(t, http.MethodPatch, "/api/v1/users/"+coco.ID, admin, map[string]any{"second_factor": false})
+	wantError(t, st, body, http.StatusForbidden, "forbidden")
+	st, body = ts.do(t, http.MethodPatch, "/api/v1/users/"+coco.ID, cocoToken, map[string]any{"second_factor": false})
+	wantError(t, st, body, http.StatusUnprocessableEntity, "validation_failed")
+	if st, body := ts.do(t, http.MethodPatch, "/api/v1/users/"+coco.ID, eva, map[string]any{"password": "una clave nueva para coco"}); st != http.StatusOK || !on() {
+		t.Fatalf("a password reset: %d %v; second factor still on: %v", st, body, on())
+	}
+	st, body = ts.do(t, http.MethodPatch, "/api/v1/users/"+coco.ID, eva, map[string]any{"second_factor": true})
+	wantError(t, st, body, http.StatusUnprocessableEntity, "validation_failed")
+	if st, body := ts.do(t, http.MethodPatch, "/api/v1/users/"+coco.ID, eva, map[string]any{"second_factor": false}); st != http.StatusOK || on() {
+		t.Fatalf("eva removes coco's second factor: %d %v; still on: %v", st, body, on())
+	}
+	entries := auditEntries(t, ts, "LIM", "user.update")
+	if len(entries) == 0 || !strings.Contains(entries[0].Detail, "second_factor") {
+		t.Errorf("the removal is not in the access log: %+v", entries)
+	}
 }

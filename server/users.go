@@ -149,7 +149,7 @@ func (s *Server) mayChange(c *gin.Context, target accounts.User, in userPatchInp
 		return err
 	}
 	need := powerManage
-	if in.Disabled != nil && in.Role == nil && in.Password == nil && in.Lang == nil {
+	if in.Disabled != nil && in.Role == nil && in.Password == nil && in.Lang == nil && in.SecondFactor == nil {
 		need = powerDisable
 	}
 	ok, err := s.hasPower(c, target.Org, target.Role, powerManage)
@@ -244,6 +244,9 @@ type userPatchInput struct {
 	Role     *string `json:"role"`
 	Password *string `json:"password"`
 	Lang     *string `json:"lang"`
+	// SecondFactor false removes the account's second factor (a lost phone and lost
+	// recovery codes); only its owner sets one up, on her own account.
+	SecondFactor *bool `json:"second_factor"`
 }
 
 // opUpdateUser changes the account named by id (its id or username).
@@ -264,7 +267,18 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 	if target.ID == userOf(c).ID && (in.Disabled != nil && *in.Disabled || in.Role != nil) {
 		return accounts.User{}, validation.Field("id", "you cannot disable your own account or change your own role")
 	}
+	if target.ID == userOf(c).ID && in.SecondFactor != nil {
+		return accounts.User{}, validation.Field("id", "you cannot remove your own second factor")
+	}
+	if in.SecondFactor != nil && *in.SecondFactor {
+		return accounts.User{}, validation.Field("second_factor", "only false (remove it): its owner sets one up on her own account")
+	}
 	u, err := s.Accounts.UpdateUser(ctx, target.ID, p)
+	if err == nil && in.SecondFactor != nil {
+		if err = s.Accounts.RemoveSecondFactor(ctx, target.ID); err == nil {
+			u, err = s.Accounts.User(ctx, target.ID)
+		}
+	}
 	if err != nil {
 		_ = s.record(c, "user.update", target.ID, outcomeOf(err), "")
 		return accounts.User{}, err
@@ -308,6 +322,9 @@ func changed(in userPatchInput) string {
 	if in.Password != nil {
 		out += "password "
 	}
+	if in.SecondFactor != nil {
+		out += "second_factor removed "
+	}
 	return out
 }
 
@@ -325,6 +342,9 @@ func changedWhat(in userPatchInput) string {
 	}
 	if in.Lang != nil {
 		what = append(what, "lang")
+	}
+	if in.SecondFactor != nil {
+		what = append(what, "second_factor")
 	}
 	return strings.Join(what, " ")
 }

@@ -28,7 +28,7 @@ func (a *app) shellChange(ctx context.Context, u accounts.User, action, what str
 
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")
+		return errors.New(userUsage)
 	}
 	switch {
 	case args[0] == "create" && len(args) == 4:
@@ -66,9 +66,29 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		}
 		fmt.Fprintf(stdout, "New password for %s: %s\n(It must be changed at the next sign-in. The organization's coordinators are told of this reset at their next sign-in.)\n", u.Username, password)
 		return nil
+	case args[0] == "remove-second-factor" && len(args) == 2:
+		a, err := open(ctx, getenv, io.Discard)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		u, err := a.accounts.User(ctx, args[1])
+		if err != nil {
+			return fmt.Errorf("user %s: %w", args[1], err)
+		}
+		if err := a.accounts.RemoveSecondFactor(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := a.shellChange(ctx, u, "user.update", "second_factor"); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Removed the second factor of %s: she sets up a new one at her next sign-in. The organization's coordinators are told at their next sign-in.\n", u.Username)
+		return nil
 	}
-	return errors.New("usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME")
+	return errors.New(userUsage)
 }
+
+const userUsage = "usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME | registro user remove-second-factor USERNAME"
 
 func reindexCommand(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	a, err := open(ctx, getenv, io.Discard)

@@ -31,7 +31,9 @@ Usage:
   registro user create USERNAME ROLE ORG
                                        create an account; prints a generated password
   registro user reset-password USERNAME
-                                       set a new generated password; ends the account's sessions
+                                       set a new generated password (changed at the next sign-in); ends the account's sessions
+  registro user remove-second-factor USERNAME
+                                       remove the account's second factor (a lost phone and lost recovery codes)
   registro audit verify [ORG]          check the access log's hash chain (every organization by default)
   registro audit verify --anchor "LINE" check it, and that it still extends an anchor kept outside the installation
   registro audit anchor [ORG]          print the chain's head as a line for the auditor to keep elsewhere

@@ -5,6 +5,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"registro/accounts"
 	"registro/accounts/changes"
@@ -74,5 +77,43 @@ func TestOrgShareDays(t *testing.T) {
 	}
 	if e, _, err := a.audit.Entries(ctx, audit.Filter{Org: "CAL", Action: "org.update"}); err != nil || len(e) != 1 {
 		t.Errorf("access log: %v %v", e, err)
+	}
+}
+
+// TestRemoveSecondFactorFromTheShell: the way back for a coordinator who lost her phone
+// and her recovery codes; it leaves the same traces as a password reset.
+func TestRemoveSecondFactorFromTheShell(t *testing.T) {
+	ctx := context.Background()
+	a, _, getenv := openEmbedded(t)
+	if _, err := a.accounts.CreateOrg(ctx, "CAL", "Colectivo Callao"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.accounts.CreateUser(ctx, accounts.NewUser{Username: "rosa", Role: accounts.RoleCoordinator, Org: "CAL", Password: "una clave larga de prueba"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := a.accounts.BeginTOTP(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(e.Secret, time.Now())
+	if _, err := a.accounts.ConfirmTOTP(ctx, u.ID, code); err != nil {
+		t.Fatal(err)
+	}
+	a.close()
+	if err := userCommand(ctx, []string{"remove-second-factor", "rosa"}, getenv, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a, err = open(ctx, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if u, _ := a.accounts.User(ctx, "rosa"); u.SecondFactor {
+		t.Error("the second factor is still on")
+	}
+	unseen, err := changes.NewStore(a.db.Database, nil).Unseen(ctx, "CAL", "another-coordinator")
+	if err != nil || len(unseen) != 1 || unseen[0].What != "second_factor" {
+		t.Errorf("the coordinators' notices: %+v, %v", unseen, err)
 	}
 }
