@@ -140,11 +140,19 @@ func (acc *account) loginLocked(ctx context.Context, api *apiClient, patience ti
 		if r.err == nil && r.status == http.StatusOK {
 			var out struct {
 				Token string `json:"token"`
+				User  struct {
+					MustChangePassword bool `json:"must_change_password"`
+				} `json:"user"`
 			}
 			if err := json.Unmarshal(r.body, &out); err != nil || out.Token == "" {
 				return fmt.Errorf("sign in as %s: no token in %s", acc.username, r)
 			}
 			acc.token = out.Token
+			if out.User.MustChangePassword {
+				// A password someone else set (the admin's printed one, or one the run
+				// set): its first session must replace it, as a person's would.
+				return acc.ownPassword(ctx, api)
+			}
 			return nil
 		}
 		retry := r.err != nil || r.status == http.StatusTooManyRequests || r.status >= 500
@@ -168,6 +176,19 @@ func (acc *account) loginLocked(ctx context.Context, api *apiClient, patience ti
 	}
 }
 
+// ownPassword replaces a password someone else set with the account's own; the
+// session stays open.
+func (acc *account) ownPassword(ctx context.Context, api *apiClient) error {
+	own := "own-" + strings.ToLower(rand.Text())
+	body, _ := json.Marshal(map[string]string{"current": acc.password, "new": own})
+	r := api.do(ctx, http.MethodPost, "/api/v1/me/password", acc.token, body)
+	if r.err != nil || r.status != http.StatusNoContent {
+		return fmt.Errorf("%s chooses her own password: %s", acc.username, r)
+	}
+	acc.password = own
+	return nil
+}
+
 // setup reads the vocabularies and, as admin, creates the run's organization (unless
 // -org), its coordinator and the worker accounts, and signs them all in.
 func (env *runEnv) setup(ctx context.Context) error {
@@ -189,10 +210,12 @@ func (env *runEnv) setup(ctx context.Context) error {
 	if err := env.admin.login(ctx, env.api, 3*time.Minute); err != nil {
 		return err
 	}
-	admin := env.admin.current()
+	// The admin creates the organization and its first coordinator; the coordinator
+	// creates her workers (an admin never creates accounts that read cases).
+	token := env.admin.current()
 	post := func(path string, body any) error {
 		b, _ := json.Marshal(body)
-		r := env.api.do(ctx, http.MethodPost, path, admin, b)
+		r := env.api.do(ctx, http.MethodPost, path, token, b)
 		if r.err != nil || r.status != http.StatusCreated {
 			return fmt.Errorf("POST %s: %s", path, r)
 		}
@@ -211,8 +234,12 @@ func (env *runEnv) setup(ctx context.Context) error {
 		return acc, post("/api/v1/users", map[string]string{"username": name, "role": role, "org": env.org, "password": acc.password})
 	}
 	if env.coord, err = newAccount("load-"+env.run+"-coord", "coordinator"); err != nil {
+		return fmt.Errorf("%w (with -org, the organization must not have a coordinator yet)", err)
+	}
+	if err := env.coord.login(ctx, env.api, 3*time.Minute); err != nil {
 		return err
 	}
+	token = env.coord.current()
 	for i := range o.users {
 		w, err := newAccount(fmt.Sprintf("load-%s-w%03d", env.run, i+1), "outreach")
 		if err != nil {
@@ -221,7 +248,7 @@ func (env *runEnv) setup(ctx context.Context) error {
 		env.workers = append(env.workers, w)
 	}
 	env.logf("setup: organization %s, coordinator %s and %d outreach workers created; signing in", env.org, env.coord.username, len(env.workers))
-	all := append([]*account{env.coord}, env.workers...)
+	all := env.workers
 	errs := make(chan error, len(all))
 	sem := make(chan struct{}, 4)
 	for _, acc := range all {

@@ -130,7 +130,9 @@ func (env *runEnv) startServer(ctx context.Context) error {
 		"REGISTRO_BOOTSTRAP_PASSWORD": env.o.adminPassword,
 		"REGISTRO_SECURE_COOKIES":     "false",
 		"REGISTRO_LOGIN_LIMIT":        "1000000",
-		"REGISTRO_LOG_LEVEL":          o.logLevel,
+		// A test installation: its accounts sign in with passwords alone.
+		"REGISTRO_2FA":       "optional",
+		"REGISTRO_LOG_LEVEL": o.logLevel,
 	}
 	var serverEnv []string
 	for _, kv := range os.Environ() {
