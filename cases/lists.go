@@ -86,9 +86,11 @@ type ListQuery struct {
 	Perpetrator string
 	Violation   string
 	Status      string
-	Limit       int
-	Cursor      string
-	Allow       func(Summary) bool
+	// Subject is a survivor's pseudonym (SubjectOf): her cases only.
+	Subject string
+	Limit   int
+	Cursor  string
+	Allow   func(Summary) bool
 }
 
 // MaxPage is the largest page a list returns.
@@ -353,6 +355,7 @@ func (q *ListQuery) matches(e Summary) bool {
 		q.To != "" && start > q.To,
 		q.District != "" && e.Incident.District != q.District,
 		q.Status != "" && e.Status != q.Status,
+		q.Subject != "" && e.Subject != q.Subject,
 		q.Perpetrator != "" && !slices.Contains(e.Perpetrators, q.Perpetrator),
 		q.Violation != "" && !slices.Contains(e.Violations, q.Violation):
 		return false

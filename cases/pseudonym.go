@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,8 @@ import (
 
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"registro/validation"
 )
 
 // uicPattern is the UIC as key-population programmes build it: two letters of the
@@ -61,4 +64,27 @@ func RandomPseudonym() (string, error) {
 func shortCode(sum []byte) string {
 	s := crockford.EncodeToString(sum[:10])
 	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+// subjectPattern is a pseudonym as shortCode writes it.
+var subjectPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$`)
+
+// ValidSubject reports whether s is written as a pseudonym is.
+func ValidSubject(s string) bool { return subjectPattern.MatchString(s) }
+
+// SubjectOf returns the pseudonym the survivor with uic has in org's cases, so that a
+// coordinator can find every case of a woman who asks to see, correct or erase what is
+// kept about her (Ley 29733). The UIC is neither stored nor returned. It returns a
+// *validation.Error on "uic" when it is not shaped as a UIC.
+func (s *Store) SubjectOf(ctx context.Context, org, uic string) (_ string, err error) {
+	defer wrap(&err, "cases.Store.SubjectOf(%s)", org)
+	folded, ok := NormalizeUIC(uic)
+	if !ok {
+		return "", validation.Field("uic", "four letters, then day of birth and two digits of the year (e.g. MAJO1585)")
+	}
+	key, err := s.orgKeys.Pseudonym(ctx, org)
+	if err != nil {
+		return "", err
+	}
+	return Pseudonym(key, folded), nil
 }

@@ -206,8 +206,11 @@ func (s *Server) listQuery(in url.Values, sub authz.Subject, scopes []authz.Scop
 	q := cases.ListQuery{
 		From: in.Get("from"), To: in.Get("to"), District: in.Get("district"),
 		Perpetrator: in.Get("perpetrator"), Violation: in.Get("violation"),
-		Status: in.Get("status"), Cursor: in.Get("cursor"),
+		Status: in.Get("status"), Cursor: in.Get("cursor"), Subject: in.Get("subject"),
 		Allow: s.summaryAllow(sub, scopes),
+	}
+	if !validSubject(q.Subject) {
+		e.Add("subject", "a pseudonym such as 7F3K-9QXM-2H4C-PA1D (POST /api/v1/subjects/lookup gives it from her code)")
 	}
 	for field, val := range map[string]string{"from": q.From, "to": q.To} {
 		if _, err := time.Parse(time.DateOnly, val); val != "" && err != nil {
