@@ -30,6 +30,8 @@ func (s *Server) routes(r *gin.Engine) {
 	api.POST("/cases", s.handle(s.createCase))
 	api.GET("/cases", s.handle(s.listCases))
 	api.POST("/subjects/lookup", s.handle(s.lookupSubject))
+	api.POST("/subjects/:subject/consent", s.handle(s.subjectConsent))
+	api.POST("/subjects/:subject/erase", s.handle(s.subjectErase))
 	api.GET("/cases/:id", s.handle(s.showCase))
 	api.PATCH("/cases/:id", s.handle(s.updateCase))
 	api.DELETE("/cases/:id", s.handle(s.eraseCase))

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"registro/authz"
 	"registro/cases"
+	"registro/validation"
 )
 
 // A survivor's rights by her code (Ley 29733): the coordinator types the four answers
@@ -55,3 +59,153 @@ func (s *Server) lookupSubject(c *gin.Context) error {
 
 // validSubject is the check of a ?subject= filter.
 func validSubject(v string) bool { return v == "" || cases.ValidSubject(v) }
+
+// orgScoped checks that the caller may do action on every case of her organization:
+// a survivor's rights act on all her cases, never on the part a narrower role sees.
+func (s *Server) orgScoped(c *gin.Context, action, what string) (authz.Subject, []authz.Scope, error) {
+	sub, scopes, err := s.scopes(c, "case", action)
+	if err != nil {
+		return sub, nil, err
+	}
+	if !slices.Contains(scopes, authz.ScopeOrg) {
+		_ = s.record(c, what, c.Param("subject"), "denied", "")
+		return sub, nil, errForbidden
+	}
+	return sub, scopes, nil
+}
+
+// subjectCases returns the ids of every live case of subject in the caller's
+// organization.
+func (s *Server) subjectCases(c *gin.Context, sub authz.Subject, scopes []authz.Scope, subject string) ([]string, error) {
+	if !cases.ValidSubject(subject) {
+		return nil, validation.Field("subject", "a pseudonym such as 7F3K-9QXM-2H4C-PA1D (POST /api/v1/subjects/lookup gives it from her code)")
+	}
+	q := cases.ListQuery{Sources: []cases.Source{{Kind: "org", Org: sub.Org}}, Subject: subject,
+		Limit: cases.MaxPage, Allow: s.summaryAllow(sub, scopes)}
+	var ids []string
+	for {
+		page, next, err := s.Cases.List(c.Request.Context(), q)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			ids = append(ids, e.ID)
+		}
+		if next == "" {
+			return ids, nil
+		}
+		q.Cursor = next
+	}
+}
+
+type subjectConsentInput struct {
+	Statistics   *bool `json:"statistics"`
+	LegalSharing *bool `json:"legal_sharing"`
+	Contact      *bool `json:"contact"`
+}
+
+// opSubjectConsent gives or withdraws consents on every case of subject at once, with
+// the effects of each case's own change (a withdrawn legal-sharing consent ends its
+// shares; a withdrawn statistics consent takes it out of the numbers; a withdrawn
+// contact consent deletes the contact). It returns how many cases changed.
+func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectConsentInput) (int, error) {
+	sub, scopes, err := s.orgScoped(c, "update", "subject.consent")
+	if err != nil {
+		return 0, err
+	}
+	if in.Statistics == nil && in.LegalSharing == nil && in.Contact == nil {
+		return 0, validation.Field("consent", "name at least one of statistics, legal_sharing, contact")
+	}
+	ids, err := s.subjectCases(c, sub, scopes, subject)
+	if err != nil {
+		return 0, err
+	}
+	allow := s.caseAllow(sub, scopes)
+	n := 0
+	for _, id := range ids {
+		err := retrySubject(func() error {
+			k, err := s.Cases.Case(c.Request.Context(), id, allow)
+			if err != nil {
+				return err
+			}
+			v := k.Version
+			_, err = s.Cases.Update(c.Request.Context(), actorOf(c), id, cases.Patch{Version: &v,
+				Consent: &cases.ConsentPatch{Statistics: in.Statistics, LegalSharing: in.LegalSharing, Contact: in.Contact}}, allow)
+			return err
+		})
+		if err != nil {
+			_ = s.record(c, "subject.consent", subject, outcomeOf(err), fmt.Sprintf("rights request: %d of %d cases changed", n, len(ids)))
+			return n, err
+		}
+		n++
+	}
+	return n, s.record(c, "subject.consent", subject, "ok", fmt.Sprintf("rights request: %s on %d cases", consentDetail(in), n))
+}
+
+// opSubjectErase erases every case of subject (cancellation, Ley 29733), each as its
+// own erasure is, and returns their references.
+func (s *Server) opSubjectErase(c *gin.Context, subject string) ([]string, error) {
+	sub, scopes, err := s.orgScoped(c, "erase", "subject.erase")
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.subjectCases(c, sub, scopes, subject)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, id := range ids {
+		ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
+		if err != nil {
+			_ = s.record(c, "subject.erase", subject, outcomeOf(err), fmt.Sprintf("rights request: %d of %d cases erased", len(refs), len(ids)))
+			return refs, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, s.record(c, "subject.erase", subject, "ok", fmt.Sprintf("rights request: %d cases erased", len(refs)))
+}
+
+// retrySubject runs f again when a case changed between its read and its update.
+func retrySubject(f func() error) error {
+	err := f()
+	for i := 0; i < 3 && errors.Is(err, cases.ErrVersionConflict); i++ {
+		err = f()
+	}
+	return err
+}
+
+func consentDetail(in subjectConsentInput) string {
+	var parts []string
+	for name, v := range map[string]*bool{"statistics": in.Statistics, "legal_sharing": in.LegalSharing, "contact": in.Contact} {
+		if v != nil {
+			parts = append(parts, fmt.Sprintf("%s=%t", name, *v))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+func (s *Server) subjectConsent(c *gin.Context) error {
+	var in subjectConsentInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	n, err := s.opSubjectConsent(c, c.Param("subject"), in)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"updated": n})
+	return nil
+}
+
+func (s *Server) subjectErase(c *gin.Context) error {
+	refs, err := s.opSubjectErase(c, c.Param("subject"))
+	if err != nil {
+		return err
+	}
+	if refs == nil {
+		refs = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"erased": refs})
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"registro/accounts"
 )
@@ -73,5 +74,83 @@ func TestSubjectLookup(t *testing.T) {
 	}
 	if logs := ts.Logs.String(); strings.Contains(strings.ToUpper(logs), "MAJO") {
 		t.Error("the code reached the server's log")
+	}
+}
+
+// TestSubjectRights: a survivor withdraws her consents on all her cases at once, then
+// asks that they be erased. The shares of her cases end with her legal-sharing
+// consent; nothing of anyone else's changes; every step is a rights request in the
+// access log; an outreach worker may do neither.
+func TestSubjectRights(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	_, coord := ts.mustUserToken(t, "LIM", "coord", accounts.RoleCoordinator)
+	_, rosa := ts.mustUserToken(t, "LIM", "rosa", accounts.RoleOutreach)
+	_, legal := ts.mustUserToken(t, "LIM", "abogada", accounts.RoleLegal)
+	withCode := func(uic string) func(map[string]any) { return func(in map[string]any) { in["uic"] = uic } }
+	var hers []string
+	for range 3 {
+		hers = append(hers, ts.mustCreateCase(t, rosa, withCode("MAJO1585")))
+	}
+	other := ts.mustCreateCase(t, rosa, withCode("LUAN0290"))
+	for _, id := range []string{hers[0], other} {
+		if st, body := ts.do(t, http.MethodPost, "/api/v1/cases/"+id+"/grants", coord, map[string]any{
+			"user": "abogada", "expires_at": ts.Clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)}); st != http.StatusOK {
+			t.Fatalf("share %s: %d %v", id, st, body)
+		}
+	}
+	_, body := ts.do(t, http.MethodPost, "/api/v1/subjects/lookup", coord, map[string]any{"uic": "MAJO1585"})
+	subject := body["subject"].(string)
+
+	st, body := ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/consent", rosa, map[string]any{"statistics": false})
+	wantError(t, st, body, http.StatusForbidden, "forbidden")
+	st, body = ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/consent", coord, map[string]any{})
+	wantError(t, st, body, http.StatusUnprocessableEntity, "validation_failed")
+	st, body = ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/consent", coord, map[string]any{"statistics": false, "legal_sharing": false})
+	if st != http.StatusOK || body["updated"] != float64(3) {
+		t.Fatalf("withdraw: %d %v", st, body)
+	}
+	for _, id := range hers {
+		_, k := ts.do(t, http.MethodGet, "/api/v1/cases/"+id, coord, nil)
+		consent := k["consent"].(map[string]any)
+		if consent["statistics"] != false || consent["legal_sharing"] != false || consent["record"] != true {
+			t.Errorf("case %s consent after the withdrawal: %v", id, consent)
+		}
+	}
+	if st, _ := ts.do(t, http.MethodGet, "/api/v1/cases/"+hers[0], legal, nil); st != http.StatusNotFound {
+		t.Errorf("the lawyer still reads her case after she withdrew legal sharing: %d", st)
+	}
+	if st, _ := ts.do(t, http.MethodGet, "/api/v1/cases/"+other, legal, nil); st != http.StatusOK {
+		t.Errorf("another survivor's shared case: %d", st)
+	}
+
+	st, body = ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/erase", rosa, nil)
+	wantError(t, st, body, http.StatusForbidden, "forbidden")
+	st, body = ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/erase", coord, nil)
+	if st != http.StatusOK || len(body["erased"].([]any)) != 3 {
+		t.Fatalf("erase: %d %v", st, body)
+	}
+	for _, id := range hers {
+		if st, _ := ts.do(t, http.MethodGet, "/api/v1/cases/"+id, coord, nil); st != http.StatusNotFound {
+			t.Errorf("case %s after the erasure: %d", id, st)
+		}
+	}
+	if st, _ := ts.do(t, http.MethodGet, "/api/v1/cases/"+other, coord, nil); st != http.StatusOK {
+		t.Errorf("another survivor's case after the erasure: %d", st)
+	}
+	if st, body := ts.do(t, http.MethodPost, "/api/v1/subjects/"+subject+"/erase", coord, nil); st != http.StatusOK || len(body["erased"].([]any)) != 0 {
+		t.Errorf("a second erasure: %d %v", st, body)
+	}
+	st, body = ts.do(t, http.MethodPost, "/api/v1/subjects/not-a-pseudonym/erase", coord, nil)
+	wantError(t, st, body, http.StatusUnprocessableEntity, "validation_failed")
+	for action, want := range map[string]string{"subject.consent": "statistics=false on 3 cases", "subject.erase": "3 cases erased"} {
+		found := false
+		for _, e := range auditEntries(t, ts, "LIM", action) {
+			found = found || (e.Outcome == "ok" && e.Object == subject && strings.Contains(e.Detail, want))
+		}
+		if !found {
+			t.Errorf("no %s rights request with %q in the access log", action, want)
+		}
 	}
 }
