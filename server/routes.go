@@ -30,6 +30,7 @@ func (s *Server) routes(r *gin.Engine) {
 	api.POST("/cases", s.handle(s.createCase))
 	api.GET("/cases", s.handle(s.listCases))
 	api.POST("/subjects/lookup", s.handle(s.lookupSubject))
+	api.GET("/subjects/:subject/summary", s.handle(s.subjectSummary))
 	api.POST("/subjects/:subject/consent", s.handle(s.subjectConsent))
 	api.POST("/subjects/:subject/erase", s.handle(s.subjectErase))
 	api.GET("/cases/:id", s.handle(s.showCase))

@@ -154,3 +154,70 @@ func TestSubjectRights(t *testing.T) {
 		}
 	}
 }
+
+// TestSubjectSummary: what is kept about her, for her to see: her cases' fields, her
+// consents and when she gave them, follow-ups and shares by role, and who had access
+// as roles and dates. The attacker here is the summary itself, printed and handed to
+// her: it must name no one (no usernames, no account ids) and hold nothing of another
+// survivor.
+func TestSubjectSummary(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	coordU, coord := ts.mustUserToken(t, "LIM", "coordinadora.ana", accounts.RoleCoordinator)
+	rosaU, rosa := ts.mustUserToken(t, "LIM", "promotora.rosa", accounts.RoleOutreach)
+	legalU, legal := ts.mustUserToken(t, "LIM", "abogada.eva", accounts.RoleLegal)
+	mine := ts.mustCreateCase(t, rosa, func(in map[string]any) { in["uic"] = "MAJO1585"; in["narrative"] = "Su relato." })
+	ts.mustCreateCase(t, rosa, func(in map[string]any) { in["uic"] = "LUAN0290"; in["narrative"] = "El relato de otra." })
+	if st, body := ts.do(t, http.MethodPost, "/api/v1/cases/"+mine+"/followups", coord, map[string]any{"note": "Acompañada a la fiscalía."}); st != http.StatusCreated {
+		t.Fatalf("follow-up: %d %v", st, body)
+	}
+	if st, body := ts.do(t, http.MethodPost, "/api/v1/cases/"+mine+"/grants", coord, map[string]any{
+		"user": "abogada.eva", "expires_at": ts.Clock.Now().Add(30 * 24 * time.Hour).Format(time.RFC3339)}); st != http.StatusOK {
+		t.Fatalf("share: %d %v", st, body)
+	}
+	if st, _ := ts.do(t, http.MethodGet, "/api/v1/cases/"+mine, legal, nil); st != http.StatusOK {
+		t.Fatalf("the lawyer reads it: %d", st)
+	}
+	_, body := ts.do(t, http.MethodPost, "/api/v1/subjects/lookup", coord, map[string]any{"uic": "MAJO1585"})
+	subject := body["subject"].(string)
+	st, body := ts.do(t, http.MethodGet, "/api/v1/subjects/"+subject+"/summary", rosa, nil)
+	wantError(t, st, body, http.StatusForbidden, "forbidden")
+	resp, raw := mustSend(t, ts, request{method: "GET", path: "/api/v1/subjects/" + subject + "/summary", token: coord})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("summary: %d %s", resp.StatusCode, raw)
+	}
+	for _, leak := range []string{"coordinadora.ana", "promotora.rosa", "abogada.eva", coordU.ID, rosaU.ID, legalU.ID, "El relato de otra", "LUAN", "MAJO"} {
+		if strings.Contains(string(raw), leak) {
+			t.Errorf("the summary holds %q", leak)
+		}
+	}
+	sum := decodeObject(t, raw)
+	cs := sum["cases"].([]any)
+	if len(cs) != 1 {
+		t.Fatalf("%d cases in her summary", len(cs))
+	}
+	k := cs[0].(map[string]any)
+	if k["narrative"] != "Su relato." || k["consent"].(map[string]any)["given_at"] == "" {
+		t.Errorf("her case in the summary: %v", k)
+	}
+	if f := k["followups"].([]any); len(f) != 1 || f[0].(map[string]any)["author_role"] != "coordinator" {
+		t.Errorf("follow-ups: %v", f)
+	}
+	if sh := k["shares"].([]any); len(sh) != 1 || sh[0].(map[string]any)["role"] != "legal" {
+		t.Errorf("shares: %v", sh)
+	}
+	seen := map[string]bool{}
+	for _, a := range k["accesses"].([]any) {
+		a := a.(map[string]any)
+		seen[a["role"].(string)+" "+a["action"].(string)] = true
+	}
+	for _, want := range []string{"outreach case.create", "coordinator case.followup", "coordinator case.grant", "legal case.read"} {
+		if !seen[want] {
+			t.Errorf("the accesses lack %q: %v", want, seen)
+		}
+	}
+	if len(auditEntries(t, ts, "LIM", "subject.see")) == 0 {
+		t.Error("the request to see is not in the access log")
+	}
+}
