@@ -135,6 +135,14 @@ func (a Actor) entry(action, object, detail string) audit.Entry {
 		Object: object, Outcome: "ok", Client: a.Client, Detail: detail}
 }
 
+// CheckInput validates in as Create would, without storing anything: a form that found
+// problems of its own (her code's answers) still reports every other problem of the
+// same send. It returns the *validation.Error Create would, or nil.
+func (s *Store) CheckInput(a Actor, in Input) error {
+	_, _, err := s.newCase(a, in, s.now())
+	return err
+}
+
 // newCase builds and validates the case described by in, returning the normalized UIC.
 func (s *Store) newCase(a Actor, in Input, now time.Time) (*Case, string, error) {
 	id, err := uuid.NewV7()

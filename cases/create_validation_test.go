@@ -2,10 +2,14 @@ package cases
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"registro/validation"
 )
 
 const uicProblem = "four letters, then day of birth and two digits of the year (e.g. MAJO1585)"
@@ -107,5 +111,24 @@ func TestCreateValidation(t *testing.T) {
 	}
 	if got := mustCount(t, s.idem); got != int64(accepted) {
 		t.Errorf("idempotency keys stored = %d, want one per accepted request (%d)", got, accepted)
+	}
+}
+
+// TestCheckInput: the same verdict as Create, and nothing stored either way.
+func TestCheckInput(t *testing.T) {
+	t.Parallel()
+	s := mustStore(t)
+	ctx := context.Background()
+	if err := s.CheckInput(ana, validInput()); err != nil {
+		t.Fatalf("a valid case: %v", err)
+	}
+	bad := validInput()
+	bad.Incident.District = "999999"
+	var v *validation.Error
+	if err := s.CheckInput(ana, bad); !errors.As(err, &v) || v.Fields["incident.district"] == "" {
+		t.Fatalf("an unknown district: %v", err)
+	}
+	if n, err := s.cases.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {
+		t.Fatalf("CheckInput stored %d cases, %v", n, err)
 	}
 }

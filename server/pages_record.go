@@ -39,9 +39,10 @@ func (s *Server) showRecordForm(c *gin.Context) error {
 	return nil
 }
 
-// submitRecord records the incident and goes to its confirmation; a rejected form is
-// shown again with its values, except the answers of her code, which are never sent
-// back to the browser.
+// submitRecord records the incident and goes to its confirmation. A rejected form is
+// shown again with every problem at once and every answer kept, her code's included:
+// they are written back only into the form's own inputs of this one answer (pages are
+// never cached), never into a URL, a draft or a log.
 func (s *Server) submitRecord(c *gin.Context) error {
 	// Authorization first, as the API does: a role that may never record learns
 	// nothing from the form's problems.
@@ -56,18 +57,27 @@ func (s *Server) submitRecord(c *gin.Context) error {
 	v := s.newView(c, "record.title")
 	v.Form = recordShownBack(form)
 	in, local := recordInput(form)
+	var k *cases.Case
+	var err error
 	if len(local) > 0 {
-		v.Errors = map[string]string{}
-		for field, id := range local {
-			v.Errors[field] = v.T(id)
+		// Her code's answers have problems of the page's own: the rest of the send is
+		// checked, never stored, so that one send names every problem.
+		in.UIC = ""
+		if err = s.Cases.CheckInput(actorOf(c), in); err == nil {
+			err = &validation.Error{}
 		}
-		s.rejectRecord(c, v, &validation.Error{Fields: local})
-		return nil
+		_ = s.record(c, "case.create", "", "invalid", "")
+	} else {
+		k, _, err = s.opCreateCase(c, in, form.Get("idempotency_key"))
 	}
-	k, _, err := s.opCreateCase(c, in, form.Get("idempotency_key"))
 	precision := form.Get("date_precision")
 	words := problemWords{field: func(f string) string { return recordFormField(f, precision) }, word: s.recordProblem}
 	if _, ok := s.rejected(v, err, words); ok {
+		if len(local) > 0 {
+			for field, id := range local {
+				v.Errors[field] = v.T(id)
+			}
+		}
 		s.rejectRecord(c, v, err)
 		return nil
 	}
@@ -87,12 +97,8 @@ func (s *Server) submitRecord(c *gin.Context) error {
 }
 
 // rejectRecord shows a form refused for err again, with the status the error mapper
-// gives err. Her code's answers are not in it, so unless she gave none, asking them
-// again is one of the problems to fix.
+// gives err.
 func (s *Server) rejectRecord(c *gin.Context, v *view, err error) {
-	if _, ok := v.Errors["uic_mother"]; !ok && v.Form.Get("no_uic") == "" {
-		v.Errors["uic_mother"] = v.T("record.code_again")
-	}
 	code, _ := status(err)
 	s.renderRecord(c, code, v, false)
 }

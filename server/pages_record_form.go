@@ -10,20 +10,19 @@ import (
 	"registro/cases"
 )
 
-// recordCodeFields are the four answers that make up her code (UIC). They are never
-// shown back, kept in a draft or logged: with her birthday they could identify her.
+// recordCodeFields are the four answers that make up her code (UIC). With her
+// birthday they could identify her: they are never kept in a draft, a URL or a log,
+// and only a rejected form's own inputs show them back, on that one answer.
 var recordCodeFields = []string{"uic_mother", "uic_father", "uic_day", "uic_year"}
 
-// recordShownBack is the posted form without her code and the CSRF token, to show a
-// rejected form again.
+// recordShownBack is the posted form without the CSRF token (the page writes its own),
+// to show a rejected form again with every answer, so only what is marked needs fixing.
 func recordShownBack(form url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range form {
 		out[k] = vs
 	}
-	for _, f := range append(recordCodeFields, "csrf_token") {
-		delete(out, f)
-	}
+	delete(out, "csrf_token")
 	return out
 }
 

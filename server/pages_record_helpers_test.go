@@ -141,3 +141,61 @@ func recordCheckSteps(t *testing.T, page string) {
 		}
 	}
 }
+
+// recordOpenStep is the step (1 to 6) a rejected form says it opens at, or "".
+func recordOpenStep(page string) string {
+	m := regexp.MustCompile(`<form [^>]*id="record"[^>]*data-open="([0-9]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// recordSummary is the problem summary's fields, in the order it lists them.
+func recordSummary(page string) []string {
+	i := strings.Index(page, `id="problems"`)
+	if i < 0 {
+		return nil
+	}
+	end := strings.Index(page[i:], "</ul>")
+	var out []string
+	for _, m := range regexp.MustCompile(`<li><a href="#f-([a-z_]+)">`).FindAllStringSubmatch(page[i:i+end], -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// recordCheckCodeKept fails unless each answer of her code sent in form comes back in
+// its own input and nowhere else: not in another place of the page, the redirect, the
+// server's log or the access log.
+func recordCheckCodeKept(t *testing.T, ts *testServer, resp *http.Response, page string, form url.Values) {
+	t.Helper()
+	for _, f := range []string{"uic_mother", "uic_father", "uic_day", "uic_year"} {
+		sent := form.Get(f)
+		if got := recordInputValue(page, f); got != sent {
+			t.Errorf("%s comes back as %q, want %q", f, got, sent)
+		}
+		if sent == "" {
+			continue
+		}
+		if n := strings.Count(page, `value="`+sent+`"`); n != 1 {
+			t.Errorf("her answer %q is in the page %d times, want once (its input)", sent, n)
+		}
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		t.Errorf("a rejected form redirects to %q", loc)
+	}
+	if strings.Contains(page, "MAJO") {
+		t.Error("the page shows her whole code")
+	}
+	for _, secret := range []string{"MAJO", "Má", `"uic`, "uic_mother="} {
+		if strings.Contains(ts.Logs.String(), secret) {
+			t.Errorf("the server's log holds %q", secret)
+		}
+	}
+	for _, e := range auditEntries(t, ts, "LIM", "case.create") {
+		if strings.Contains(e.Detail, "MAJO") || strings.Contains(e.Detail, "Má") {
+			t.Errorf("the access log holds her code: %q", e.Detail)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package server
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // recordFields maps the domain's field names (cases/validate.go, cases/create.go) to
 // the form's, so that each problem shows beside its input (id "f-<field>") and in the
@@ -71,4 +74,66 @@ func (s *Server) recordProblem(lang, field, msg string) string {
 		return s.cat.text(lang, id)
 	}
 	return s.cat.fieldProblem(lang, msg)
+}
+
+// recordStepFields are the form's fields step by step, in the order the page shows
+// them: the order of the problem summary and the step a rejected form opens at. A
+// problem of the form as a whole ("form") comes before them all.
+var recordStepFields = [recordSteps][]string{
+	{"consent_record", "consent_statistics", "consent_legal_sharing", "consent_contact"},
+	{"uic_mother", "uic_father", "uic_day", "uic_year", "no_uic"},
+	{"date_precision", "date_day", "date_month", "date_year", "district", "place"},
+	{"perpetrators", "violations"},
+	{"age_band", "gender", "work_setting", "nationality"},
+	{"narrative", "contact", "reported_to", "referrals"},
+}
+
+// problemLine is one line of the problem summary: a link to the field, its name and
+// the problem.
+type problemLine struct {
+	Field, Name, Text string
+}
+
+// Problems lists the form's problems in the order the form asks its questions, so the
+// summary reads as she goes through the form; a field the form does not know (none
+// should reach here) comes last rather than being hidden.
+func (p *recordPage) Problems() []problemLine {
+	var out []problemLine
+	seen := map[string]bool{}
+	add := func(f string) {
+		if msg, ok := p.v.Errors[f]; ok && !seen[f] {
+			seen[f] = true
+			out = append(out, problemLine{Field: f, Name: p.v.T("field." + f), Text: msg})
+		}
+	}
+	add("form")
+	for _, fields := range recordStepFields {
+		for _, f := range fields {
+			add(f)
+		}
+	}
+	rest := make([]string, 0, len(p.v.Errors))
+	for f := range p.v.Errors {
+		if !seen[f] {
+			rest = append(rest, f)
+		}
+	}
+	slices.Sort(rest)
+	for _, f := range rest {
+		add(f)
+	}
+	return out
+}
+
+// OpenStep is the step a rejected form opens at (1 to recordSteps): the first with a
+// problem, or the first step when none has one.
+func (p *recordPage) OpenStep() int {
+	for i, fields := range recordStepFields {
+		for _, f := range fields {
+			if _, ok := p.v.Errors[f]; ok {
+				return i + 1
+			}
+		}
+	}
+	return 1
 }

@@ -7,13 +7,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"registro/accounts"
 )
 
 // TestPagesRecordRejected checks the form's answers to what cannot be recorded: the
-// problems beside their fields, the values kept except her code, and the refusals of
-// a role that may not record and of a form without its CSRF token.
+// problems beside their fields, every value kept (her code's only in its own inputs),
+// the step it opens at, and the refusals of a role that may not record and of a form
+// without its CSRF token.
 func TestPagesRecordRejected(t *testing.T) {
 	ts := newTestServer(t)
 	ts.mustOrg(t, "LIM")
@@ -33,14 +37,7 @@ func TestPagesRecordRejected(t *testing.T) {
 		if after := recordCount(t, ts, token); after != before {
 			t.Errorf("a rejected form recorded a case (%d → %d)", before, after)
 		}
-		for _, secret := range []string{"MAJO", `value="Má"`, `value="jo"`, `value="15"`, `value="85"`, `value="M1"`} {
-			if strings.Contains(page, secret) {
-				t.Errorf("the rejected form shows her code's answer %q", secret)
-			}
-		}
-		if m := regexp.MustCompile(`<input id="f-uic_[a-z]+"[^>]*value=`).FindString(page); m != "" {
-			t.Errorf("a question of her code comes back filled in: %s", m)
-		}
+		recordCheckCodeKept(t, ts, resp, page, form)
 		recordCheckLabels(t, page)
 		if recordInputValue(page, "idempotency_key") != key {
 			t.Error("the rejected form lost its idempotency key")
@@ -64,8 +61,11 @@ func TestPagesRecordRejected(t *testing.T) {
 		if !strings.Contains(page, `href="#f-consent_record">Acuerdo para registrar</a>`) || !strings.Contains(page, `id="f-consent_record"`) {
 			t.Error("the summary does not link the consent question")
 		}
-		if got := recordProblemBeside(page, "uic_mother"); !strings.Contains(got, "Pregúntele otra vez") {
-			t.Errorf("her code is not asked again: %q", got)
+		if got := recordProblemBeside(page, "uic_mother"); got != "" {
+			t.Errorf("her code, answered well, is flagged: %q", got)
+		}
+		if got := recordOpenStep(page); got != "1" {
+			t.Errorf("the form opens at step %q, want 1", got)
 		}
 	})
 
@@ -109,6 +109,9 @@ func TestPagesRecordRejected(t *testing.T) {
 		if recordProblemBeside(page, "uic_father") != "" {
 			t.Error("a good answer was flagged")
 		}
+		if got := recordOpenStep(page); got != "2" {
+			t.Errorf("the form opens at step %q, want 2", got)
+		}
 	})
 
 	t.Run("DateInTheFuture", func(t *testing.T) {
@@ -118,6 +121,9 @@ func TestPagesRecordRejected(t *testing.T) {
 		page := reject(t, form)
 		if got := recordProblemBeside(page, "date_day"); got != "La fecha no puede ser futura." {
 			t.Errorf("date problem: %q", got)
+		}
+		if got := recordOpenStep(page); got != "3" {
+			t.Errorf("the form opens at step %q, want 3 (no more step 2 for her code)", got)
 		}
 	})
 
@@ -181,4 +187,86 @@ func TestPagesRecordEnglish(t *testing.T) {
 	if _, page := b.get(t, "/cases/"+id+"/recorded"); !strings.Contains(page, "Incident recorded") || !strings.Contains(page, "See my cases") {
 		t.Error("the English confirmation is not in English")
 	}
+}
+
+// TestPagesRecordAllProblemsAtOnce sends a form with six problems, one of them in her
+// code (which the page checks before the domain sees the case): all six come back at
+// once, in the form's order, with every answer kept, and the form opens at the first
+// step with a problem.
+func TestPagesRecordAllProblemsAtOnce(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	worker := ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	token := ts.login(t, "rosa", passwordOf("rosa"))
+	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
+	_, page := b.get(t, "/cases/new")
+	form := b.fullIncident(recordInputValue(page, "idempotency_key"))
+	future := ts.Clock.Now().AddDate(0, 0, 3).Format("2006-01-02")
+	form.Set("uic_mother", "M1")
+	form.Set("date_precision", "day")
+	form.Set("date_day", future)
+	form.Set("district_search", "rimac")
+	form.Set("district", "")
+	for _, f := range []string{"place", "perpetrators", "violations"} {
+		form.Del(f)
+	}
+
+	resp, page := b.post(t, "/cases/new", form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", resp.StatusCode)
+	}
+	if n := recordCount(t, ts, token); n != 0 {
+		t.Errorf("a rejected form recorded %d cases", n)
+	}
+	want := []string{"uic_mother", "date_day", "district", "place", "perpetrators", "violations"}
+	if diff := cmp.Diff(want, recordSummary(page)); diff != "" {
+		t.Errorf("problem summary (-want +got):\n%s", diff)
+	}
+	for field, text := range map[string]string{
+		"uic_mother": "Escriba dos letras, sin números.", "date_day": "La fecha no puede ser futura.",
+		"district": "Este dato es obligatorio.", "place": "Este dato es obligatorio.",
+		"perpetrators": "Elija al menos una opción.", "violations": "Elija al menos una opción.",
+	} {
+		if got := recordProblemBeside(page, field); got != text {
+			t.Errorf("%s: problem %q, want %q", field, got, text)
+		}
+	}
+	if got := recordProblemBeside(page, "consent_record"); got != "" {
+		t.Errorf("the consent she gave is flagged: %q", got)
+	}
+	recordCheckCodeKept(t, ts, resp, page, form)
+	for _, kept := range []string{`id="f-date_day" name="date_day" type="date" min="1980-01-01" max="` + ts.Clock.Now().In(lima(t)).Format("2006-01-02") + `" value="` + future + `"`,
+		`name="district_search" type="search" autocomplete="off" spellcheck="false" value="rimac"`,
+		`id="f-consent_statistics-yes" name="consent_statistics" value="yes" checked`,
+		`id="f-consent_legal_sharing-no" name="consent_legal_sharing" value="no" checked`,
+		`value="25-34" checked`, `value="VE" selected`, `value="trans_woman" checked`, `value="legal" checked`,
+		recordNarrative, "987 654 321"} {
+		if !strings.Contains(page, kept) {
+			t.Errorf("the rejected form lost %q", kept)
+		}
+	}
+	if got := recordOpenStep(page); got != "2" {
+		t.Errorf("the form opens at step %q, want 2 (her code)", got)
+	}
+	if !hasAuditEntry(auditEntries(t, ts, "LIM", "case.create"), worker.ID, "", "invalid") {
+		t.Error("the rejected creation is not in the access log")
+	}
+
+	// Fixing only what is marked records the case.
+	form.Set("uic_mother", "Má")
+	form.Set("date_day", ts.Clock.Now().AddDate(0, 0, -3).Format("2006-01-02"))
+	form.Set("district", "150128")
+	form.Set("place", "street")
+	form["perpetrators"] = []string{"police"}
+	form["violations"] = []string{"physical"}
+	b.mustRecord(t, form)
+}
+
+func lima(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Lima")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

@@ -187,3 +187,22 @@ func TestPagesRecordWithoutCode(t *testing.T) {
 		t.Error("a coordinator's confirmation should lead to the organization's cases")
 	}
 }
+
+// TestPagesRecordDistrictNames checks that the district list carries the names people
+// use besides INEI's, for the search to find.
+func TestPagesRecordDistrictNames(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
+	_, page := b.get(t, "/cases/new")
+	for _, want := range []string{`<option value="150132" data-aka="SJL">San Juan de Lurigancho</option>`,
+		`<option value="150135" data-aka="SMP">San Martín de Porres</option>`,
+		`<option value="150142" data-aka="VES">Villa El Salvador</option>`,
+		`<option value="150101" data-aka="Cercado|Cercado de Lima">Lima (Cercado)</option>`,
+		`<option value="150103">Ate</option>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the district list lacks %s", want)
+		}
+	}
+}

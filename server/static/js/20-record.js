@@ -72,8 +72,11 @@
     return true;
   }
 
-  // The district list filtered by what is typed, ignoring accents and case; the
-  // district chosen stays in the list. One match alone is chosen.
+  // The district list filtered by what is typed, ignoring accents and case. Whole
+  // words count first ("Rímac" is Rímac, not Apurímac), then the starts of words, and
+  // only when neither matches, any part of a name. The names people use (SJL, VES,
+  // Cercado) come from the server in data-aka. When the best matches are one district,
+  // it is chosen; typing again lets go of the district chosen before.
   function districtFilter(form) {
     var sel = $("#f-district", form), input = $("#f-district_search", form);
     if (!sel || !input) return function () {};
@@ -81,32 +84,60 @@
     var placeholder = sel.options[0];
     var groups = $$("optgroup", sel).map(function (g) {
       return { label: g.label, opts: $$("option", g).map(function (o) {
-        return { value: o.value, text: o.text, key: fold(o.text) };
+        var names = [o.text].concat((o.getAttribute("data-aka") || "").split("|"));
+        return { value: o.value, text: o.text, aka: o.getAttribute("data-aka"),
+          keys: names.filter(Boolean).map(words) };
       }) };
     });
-    function apply() {
-      var q = fold(input.value.trim()), keep = sel.value, found = [];
+    // rank is 0 for the whole name, 1 for whole words, 2 for starts of words, 3 for
+    // a part of a word, and -1 for no match.
+    function rank(o, q) {
+      var best = -1;
+      o.keys.forEach(function (k) {
+        var r = k === q ? 0 : (" " + k + " ").indexOf(" " + q + " ") >= 0 ? 1 :
+          (" " + k).indexOf(" " + q) >= 0 ? 2 : k.indexOf(q) >= 0 ? 3 : -1;
+        if (r >= 0 && (best < 0 || r < best)) best = r;
+      });
+      return best;
+    }
+    function apply(typed) {
+      var q = words(input.value), keep = typed ? "" : sel.value, top = 4, ranks = {};
+      groups.forEach(function (g) {
+        g.opts.forEach(function (o) {
+          var r = q ? rank(o, q) : 0;
+          ranks[o.value] = r;
+          if (r >= 0 && r < top) top = r;
+        });
+      });
+      // Parts of words only when nothing better matches.
+      var limit = top < 3 ? 2 : 3, found = [];
       sel.textContent = "";
       sel.appendChild(placeholder);
       groups.forEach(function (g) {
         var og = null;
         g.opts.forEach(function (o) {
-          var match = !q || o.key.indexOf(q) >= 0;
+          var r = ranks[o.value], match = r >= 0 && r <= limit;
           if (!match && o.value !== keep) return;
-          if (match) found.push(o.value);
+          if (match && r === top) found.push(o.value);
           if (!og) { og = document.createElement("optgroup"); og.label = g.label; sel.appendChild(og); }
-          og.appendChild(new Option(o.text, o.value, false, o.value === keep));
+          var opt = new Option(o.text, o.value, false, o.value === keep);
+          if (o.aka) opt.setAttribute("data-aka", o.aka);
+          og.appendChild(opt);
         });
       });
       sel.value = keep || (q && found.length === 1 ? found[0] : "");
-      show($("#district-none", form), !!q && found.length === 0);
+      show($("#district-none", form), !!q && top > 3);
     }
-    input.addEventListener("input", apply);
-    apply();
-    return apply;
+    input.addEventListener("input", function () { apply(true); });
+    apply(false);
+    return function () { apply(false); };
   }
   function fold(s) {
     return (s.normalize ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s).toLowerCase();
+  }
+  // words folds a name and keeps its words, one space apart ("Lima (Cercado)" → "lima cercado").
+  function words(s) {
+    return fold(s).split(/[^a-z0-9ñ]+/).filter(Boolean).join(" ");
   }
 
   // The stepper: one step at a time, "Step 2 of 6" written by the server in each step.
@@ -142,14 +173,13 @@
       e.preventDefault();
       if (t.type !== "search") next();
     });
-    // A rejected form opens at its first problem; the summary's links open their step.
-    var first = 0;
-    for (var k = steps.length - 1; k >= 0; k--) {
-      if ($(".field-problem:not([hidden])", steps[k])) first = k;
-    }
-    go(first, false);
-    var summary = $("#problems");
-    if (summary) summary.focus();
+    // A rejected form opens at the first step with a problem; the summary's links open
+    // their step.
+    // The server names the step (data-open, from 1), as it orders the summary.
+    var first = parseInt(form.getAttribute("data-open"), 10) || 1;
+    go(first - 1, false);
+    // The summary is announced (role="alert") without taking the focus, so the first
+    // Tab stop stays the skip link, as on every page.
     $$("#problems a").forEach(function (a) {
       a.addEventListener("click", function (e) {
         var target = document.getElementById(a.getAttribute("href").slice(1));
