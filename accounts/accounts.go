@@ -109,10 +109,6 @@ var (
 	// ErrThrottled: too many failed sign-ins; the error is a *ThrottledError that says
 	// how long to wait.
 	ErrThrottled = errors.New("too many failed sign-ins")
-	// ErrLocked is ErrThrottled: there is no lockout any more.
-	//
-	// Deprecated: match ErrThrottled.
-	ErrLocked = ErrThrottled
 	// ErrNoSecretKey: second factors need Options.SecretKey (32 bytes).
 	ErrNoSecretKey = errors.New("no key for second factors configured")
 	// ErrSessionExpired: the token does not (or no longer) authenticate anyone.
@@ -222,10 +218,16 @@ func RequiresSecondFactor(role Role, mode string) bool {
 	return false
 }
 
+// SecondFactorRequired reports whether an account of role must use a second factor
+// under this store's mode (Options.SecondFactor), the one place that rule is read.
+func (s *Store) SecondFactorRequired(role Role) bool {
+	return RequiresSecondFactor(role, s.opts.SecondFactor)
+}
+
 // MustEnrolSecondFactor reports whether u has yet to enrol the second factor her role
 // requires under this store's mode; the server lets her do nothing else until then.
 func (s *Store) MustEnrolSecondFactor(u User) bool {
-	return !u.SecondFactor && RequiresSecondFactor(u.Role, s.opts.SecondFactor)
+	return !u.SecondFactor && s.SecondFactorRequired(u.Role)
 }
 
 // now is the store's clock at the precision BSON keeps (milliseconds, UTC), so that a

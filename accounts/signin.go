@@ -56,21 +56,10 @@ const noAccount = "00000000-0000-0000-0000-000000000000"
 // code is missing (not counted); and a *ThrottledError matching ErrThrottled.
 func (s *Store) SignIn(ctx context.Context, a Attempt) (_ User, _ Grant, err error) {
 	defer wrap(&err, "accounts.Store.SignIn")
-	return s.signIn(ctx, a, true)
+	return s.signIn(ctx, a)
 }
 
-// Authenticate checks a username and password as a sign-in from no particular
-// client, without a device token or second-factor code.
-//
-// Deprecated: use SignIn, which the server needs for throttling per client, trusted
-// devices and second factors.
-func (s *Store) Authenticate(ctx context.Context, username, password string) (_ User, err error) {
-	defer wrap(&err, "accounts.Store.Authenticate")
-	u, _, err := s.signIn(ctx, Attempt{Username: username, Password: password}, false)
-	return u, err
-}
-
-func (s *Store) signIn(ctx context.Context, a Attempt, grant bool) (User, Grant, error) {
+func (s *Store) signIn(ctx context.Context, a Attempt) (User, Grant, error) {
 	name := normalizeUsername(a.Username)
 	now := s.now()
 	d, known, err := s.signInAccount(ctx, name)
@@ -163,10 +152,8 @@ func (s *Store) signIn(ctx context.Context, a Attempt, grant bool) (User, Grant,
 		return User{}, Grant{}, err
 	}
 	var g Grant
-	if grant {
-		if g.Device, err = s.grantDevice(ctx, d, a.Device, trusted, now); err != nil {
-			return User{}, Grant{}, err
-		}
+	if g.Device, err = s.grantDevice(ctx, d, a.Device, trusted, now); err != nil {
+		return User{}, Grant{}, err
 	}
 	return d.User, g, nil
 }

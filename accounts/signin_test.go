@@ -63,24 +63,6 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
-// The deprecated wrapper still answers like SignIn without a client.
-func TestAuthenticate(t *testing.T) {
-	t.Parallel()
-	s, _, db := newStore(t, Options{})
-	ctx := context.Background()
-	mustCreateOrg(t, s, "LIM")
-	ana := mustCreateUser(t, s, "ana", "LIM", RoleOutreach)
-	if u, err := s.Authenticate(ctx, "ana", testPassword); err != nil || u.ID != ana.ID {
-		t.Errorf("Authenticate = %v, %v", u.ID, err)
-	}
-	if _, err := s.Authenticate(ctx, "ana", wrongPassword); outcome(err) != "ErrBadCredentials" {
-		t.Errorf("Authenticate with a wrong password = %v", err)
-	}
-	if n, _ := db.Collection("devices").CountDocuments(ctx, map[string]any{}); n != 0 {
-		t.Errorf("Authenticate issued %d device tokens nobody keeps", n)
-	}
-}
-
 // Five failures within 15 minutes throttle that client for that username, until the
 // oldest of them is 15 minutes old; other clients and usernames go on.
 func TestThrottlePerClient(t *testing.T) {

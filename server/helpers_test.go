@@ -99,10 +99,7 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	// their own in the accounts package.
 	// Second factors are optional here, as on a training installation, so that most
 	// tests sign in with a password; the tests of second factors turn them on.
-	as := accounts.NewStore(db.Database, accounts.Options{
-		Now: clock.Now, IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour,
-		SecretKey: testSecretKey, SecondFactor: accounts.SecondFactorModeOptional,
-	})
+	as := testAccounts(db, clock, accounts.SecondFactorModeOptional)
 	az, err := authz.New()
 	if err != nil {
 		tb.Fatalf("authz.New: %v", err)
@@ -134,10 +131,28 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al, Releases: rs,
-		LoginLimit: 1000, Now: clock.Now, SecondFactor: accounts.SecondFactorModeOptional,
+		LoginLimit: 1000, Now: clock.Now,
 	}
 	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Releases: rs, Clock: clock, Logs: logs, deps: deps}
 	return ts.variant(tb, opts...)
+}
+
+// testAccounts is the tests' accounts store, second factors under mode.
+func testAccounts(db *database.DB, clock *testClock, mode string) *accounts.Store {
+	return accounts.NewStore(db.Database, accounts.Options{
+		Now: clock.Now, IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour,
+		SecretKey: testSecretKey, SecondFactor: mode,
+	})
+}
+
+// secondFactorRequired is a server over the same stores on an installation that
+// requires second factors (REGISTRO_2FA=required).
+func (ts *testServer) secondFactorRequired(tb testing.TB) *testServer {
+	tb.Helper()
+	as := testAccounts(ts.DB, ts.Clock, accounts.SecondFactorModeRequired)
+	v := ts.variant(tb, func(d *server.Deps) { d.Accounts = as })
+	v.Accounts = as
+	return v
 }
 
 // variant starts another server over the same stores, clock and log, with opts

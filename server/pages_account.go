@@ -72,7 +72,7 @@ func (s *Server) renderAccount(c *gin.Context, code int, v *view, edit func(*acc
 	me := userOf(c)
 	ctx := c.Request.Context()
 	p := &accountPage{MustChange: me.MustChangePassword, Factor: factorState{
-		Enrolled: me.SecondFactor, Required: accounts.RequiresSecondFactor(me.Role, s.SecondFactor)}}
+		Enrolled: me.SecondFactor, Required: s.Accounts.SecondFactorRequired(me.Role)}}
 	if edit != nil {
 		edit(p)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"registro/accounts"
-	"registro/server"
 )
 
 func TestPagesAccountOwnPassword(t *testing.T) {
@@ -280,7 +279,7 @@ func TestPagesAccountSecondFactorEnrol(t *testing.T) {
 // TestPagesAccountSecondFactorRequired: where the installation requires it, a role
 // that needs a second factor is told so, and the page opens with it.
 func TestPagesAccountSecondFactorRequired(t *testing.T) {
-	ts := newTestServer(t, func(d *server.Deps) { d.SecondFactor = accounts.SecondFactorModeRequired })
+	ts := newTestServer(t).secondFactorRequired(t)
 	ts.mustOrg(t, "LIM")
 	ts.mustUser(t, "LIM", "coord", accounts.RoleCoordinator)
 	ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)

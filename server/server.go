@@ -36,9 +36,6 @@ type Deps struct {
 	// SecureCookies marks session cookies Secure with the __Host- prefix; off only for
 	// plain-HTTP development on localhost.
 	SecureCookies bool
-	// SecondFactor is the installation's rule for TOTP: "required" (coordinator, legal,
-	// auditor and admin accounts must enrol before anything else) or "optional".
-	SecondFactor string
 	// LoginLimit is how many sign-in attempts one client address may make per minute.
 	LoginLimit int
 	// TrustedProxies are the reverse proxies (IP addresses or CIDRs) whose
@@ -68,9 +65,6 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Changes == nil && d.DB != nil {
 		d.Changes = changes.NewStore(d.DB.Database, d.Now)
-	}
-	if d.SecondFactor == "" {
-		d.SecondFactor = "required"
 	}
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10

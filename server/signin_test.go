@@ -10,7 +10,6 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"registro/accounts"
-	"registro/server"
 )
 
 // TestPasswordSetBySomeoneElse: an account whose password a coordinator set can do
@@ -76,13 +75,7 @@ func TestPasswordSetBySomeoneElse(t *testing.T) {
 // her out is the accounts package's TestAttackerCannotKeepOwnerOut.)
 func TestSecondFactor(t *testing.T) {
 	t.Parallel()
-	base := newTestServer(t)
-	ts := base.variant(t, func(d *server.Deps) {
-		d.SecondFactor = accounts.SecondFactorModeRequired
-		d.Accounts = accounts.NewStore(base.DB.Database, accounts.Options{Now: base.Clock.Now, SecretKey: testSecretKey,
-			IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour, SecondFactor: accounts.SecondFactorModeRequired})
-	})
-	ts.Accounts = ts.deps.Accounts
+	ts := newTestServer(t).secondFactorRequired(t)
 	ts.mustOrg(t, "LIM")
 	ts.mustUser(t, "LIM", "coord", accounts.RoleCoordinator)
 	login := func(code string) (int, map[string]any) {
