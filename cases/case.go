@@ -50,6 +50,8 @@ type Case struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Version      int64      `json:"version"`
 	Period       Period     `json:"period"`
+	// Imported is set on a case brought in from the organization's earlier registry.
+	Imported *Imported `json:"imported,omitempty"`
 }
 
 // Incident says when, where and in what kind of place it happened. Date holds

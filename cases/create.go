@@ -24,6 +24,9 @@ type idemDoc struct {
 	CaseID    string    `bson:"case_id"`
 	BodyMAC   string    `bson:"body_mac"`
 	CreatedAt time.Time `bson:"created_at"`
+	// Keep marks the record of an imported row, kept for good so that no later
+	// import of the same row makes it again (nor brings back a case erased since).
+	Keep bool `bson:"keep,omitempty"`
 }
 
 // Create validates in, and records it as a new case in the actor's organization. With
@@ -34,11 +37,28 @@ type idemDoc struct {
 // committer: once Create returns the case, all of them are stored or owed.
 func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (_ *Case, replayed bool, err error) {
 	defer wrap(&err, "cases.Store.Create")
+	var claim claimFunc
+	if idemKey != "" {
+		claim = func(orgKey []byte, c *Case) (string, *idemDoc, error) {
+			doc, err := idempotencyDoc(a, idemKey, orgKey, in, c)
+			return "idem|" + a.Org + "|" + a.UserID + "|" + idemKey, doc, err
+		}
+	}
+	return s.create(ctx, a, in, nil, claim)
+}
+
+// claimFunc returns the record that claims a new case c's key in its batch, and the
+// name of the lock under which requests with the same key wait for each other.
+type claimFunc func(orgKey []byte, c *Case) (lock string, doc *idemDoc, err error)
+
+// create records in as a new case; with claim, at most once for the key it claims.
+func (s *Store) create(ctx context.Context, a Actor, in Input, src *Imported, claim claimFunc) (*Case, bool, error) {
 	now := s.now()
 	c, uic, err := s.newCase(a, in, now)
 	if err != nil {
 		return nil, false, err
 	}
+	c.Imported = src
 	orgKey, err := s.orgKeys.Pseudonym(ctx, a.Org)
 	if err != nil {
 		return nil, false, err
@@ -48,14 +68,20 @@ func (s *Store) Create(ctx context.Context, a Actor, in Input, idemKey string) (
 	} else if c.Subject, err = RandomPseudonym(); err != nil {
 		return nil, false, err
 	}
-	op := &writeOp{kind: opCreate, entry: a.entry("case.create", c.ID, "")}
-	if idemKey != "" {
-		// A request repeating the key (a form sent twice) waits for the first, so it
-		// finds that case instead of finishing it again under its id.
-		defer s.lock("idem|" + a.Org + "|" + a.UserID + "|" + idemKey)()
-		if op.idem, err = idempotencyDoc(a, idemKey, orgKey, in, c); err != nil {
+	action := "case.create"
+	if src != nil {
+		action = "case.import"
+	}
+	op := &writeOp{kind: opCreate, entry: a.entry(action, c.ID, "")}
+	if claim != nil {
+		lock, doc, err := claim(orgKey, c)
+		if err != nil {
 			return nil, false, err
 		}
+		// A request repeating the key (a form sent twice) waits for the first, so it
+		// finds that case instead of finishing it again under its id.
+		defer s.lock(lock)()
+		op.idem = doc
 	}
 	for {
 		// The reference is given in the batch, after everything that can fail on bad
@@ -235,7 +261,10 @@ const IdempotencyWindow = 7 * 24 * time.Hour
 // returns how many. A background job calls it (the embedded store has no TTL index).
 func (s *Store) ForgetIdempotencyKeys(ctx context.Context) (_ int, err error) {
 	defer wrap(&err, "cases.Store.ForgetIdempotencyKeys")
-	res, err := s.idem.DeleteMany(ctx, bson.D{{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-IdempotencyWindow)}}}})
+	res, err := s.idem.DeleteMany(ctx, bson.D{
+		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-IdempotencyWindow)}}},
+		{Key: "keep", Value: bson.D{{Key: "$ne", Value: true}}},
+	})
 	if err != nil {
 		return 0, err
 	}

@@ -29,6 +29,7 @@ type caseDoc struct {
 	UpdatedAt    time.Time        `bson:"updated_at"`
 	Version      int64            `bson:"version"`
 	Period       Period           `bson:"period"`
+	Imported     *Imported        `bson:"imported,omitempty"`
 	Key          *keyring.Wrapped `bson:"key"`
 	// RefN orders the organization's cases as their references do (year×10⁷ + number):
 	// lists show the newest reference first.
@@ -79,6 +80,7 @@ func seal(c *Case, dataKey []byte, wrapped keyring.Wrapped) (*caseDoc, error) {
 		Consent: c.Consent, Response: c.Response, Grants: c.Grants, RecordedBy: c.RecordedBy,
 		RecordedAt: c.RecordedAt, UpdatedAt: c.UpdatedAt, Version: c.Version, Period: c.Period,
 		RefN: refNumber(c.Ref), Key: &wrapped, Followups: make([]followupDoc, 0, len(c.Followups)),
+		Imported: c.Imported,
 	}
 	if d.Grants == nil {
 		d.Grants = []Grant{}
@@ -119,6 +121,7 @@ func open(d *caseDoc, ring *keyring.Ring) (*Case, []byte, error) {
 		Consent: d.Consent, Response: d.Response, Grants: d.Grants, RecordedBy: d.RecordedBy,
 		RecordedAt: d.RecordedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version,
 		Period: d.Period, Followups: make([]Followup, 0, len(d.Followups)),
+		Imported: d.Imported,
 	}
 	if c.Grants == nil {
 		c.Grants = []Grant{}
