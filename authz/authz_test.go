@@ -36,6 +36,7 @@ var policyTable = []struct {
 	{"coordinator", "case", "followup", []Scope{ScopeOrg}},
 	{"coordinator", "case", "share", []Scope{ScopeOrg}},
 	{"coordinator", "case", "erase", []Scope{ScopeOrg}},
+	{"coordinator", "case", "import", []Scope{ScopeOrg}},
 	{"coordinator", "stats", "read", []Scope{ScopeOrg}},
 	{"coordinator", "stats", "live", []Scope{ScopeOrg}},
 	{"coordinator", "stats", "publish", []Scope{ScopeOrg}},

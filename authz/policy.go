@@ -23,6 +23,7 @@ var (
 		{"case", "followup"},
 		{"case", "share"},
 		{"case", "erase"},
+		{"case", "import"},
 		{"stats", "read"},
 		{"stats", "live"},
 		{"stats", "publish"},

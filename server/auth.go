@@ -64,7 +64,9 @@ func (s *Server) admit(c *gin.Context, page bool) error {
 	}
 	if page && !safeMethod(c.Request.Method) {
 		got := c.GetHeader(csrfHeader)
-		if got == "" {
+		if got == "" && isMultipart(c) {
+			got = multipartToken(c)
+		} else if got == "" {
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 			got = c.PostForm("csrf_token")
 		}

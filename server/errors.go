@@ -33,6 +33,8 @@ var (
 	errMethod          = errors.New("method not allowed")
 	errCrossSite       = errors.New("refused: this request was sent from another site")
 	errMediaType       = errors.New("send the body as JSON, with Content-Type: application/json")
+	// errImportBusy: the import is being checked or written; its page shows when it ends.
+	errImportBusy = errors.New("this import is still running: wait for it to finish")
 	// errMustChangePassword: the account's password was set by someone else and must be
 	// changed (POST /api/v1/me/password) before anything else.
 	errMustChangePassword = errors.New("choose your own password first: POST /api/v1/me/password")
@@ -93,6 +95,8 @@ func status(err error) (int, apiError) {
 		return http.StatusConflict, apiError{Code: "quarters_not_released", Message: releases.ErrQuartersNotReleased.Error()}
 	case errors.Is(err, releases.ErrConcurrent):
 		return http.StatusConflict, apiError{Code: "already_published", Message: releases.ErrConcurrent.Error()}
+	case errors.Is(err, errImportBusy):
+		return http.StatusConflict, apiError{Code: "import_busy", Message: errImportBusy.Error()}
 	case errors.Is(err, cases.ErrVersionConflict):
 		return http.StatusConflict, apiError{Code: "version_conflict", Message: cases.ErrVersionConflict.Error()}
 	case errors.Is(err, accounts.ErrDuplicate):

@@ -221,6 +221,8 @@ func TestPagesAuthorization(t *testing.T) {
 			"/stats?source=release": {"coordinator", "advocate", "cal_coordinator"},
 			"/accounts":             {"coordinator", "cal_coordinator", "admin"},
 			"/orgs":                 {"admin"},
+			"/import":               {"coordinator", "cal_coordinator"},
+			"/rights":               {"coordinator", "cal_coordinator"},
 			"/audit":                {"auditor"},
 			"/account":              {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
 			"/":                     {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},

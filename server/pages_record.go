@@ -104,7 +104,7 @@ func (s *Server) rejectRecord(c *gin.Context, v *view, err error) {
 }
 
 func (s *Server) renderRecord(c *gin.Context, status int, v *view, fresh bool) {
-	v.Data = &recordPage{v: v, Fresh: fresh, Today: s.Now().In(limaTime).Format("2006-01-02")}
+	v.Data = &recordPage{v: v, syn: s.Synonyms, Fresh: fresh, Today: s.Now().In(limaTime).Format("2006-01-02")}
 	s.render(c, status, "record", v)
 }
 

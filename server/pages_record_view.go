@@ -15,6 +15,7 @@ import (
 // template writes each question in one line and every tile gets its label and id.
 type recordPage struct {
 	v     *view
+	syn   *vocabulary.Synonyms
 	Fresh bool   // a new form: the script may put back an unsent draft
 	Today string // Lima's date, the latest an incident can have happened
 }
@@ -154,22 +155,8 @@ func (p *recordPage) Nationalities() []vocabulary.Term {
 	return p.v.Terms(string(vocabulary.Nationalities))
 }
 
-// districtAka are the names people use for districts besides INEI's, for the form's
-// district search: the abbreviations of Lima's large districts and "Cercado" for the
-// centre of Lima. The vocabulary's terms have no field for them yet, so they live
-// here, by ubigeo code; a code missing from the vocabulary simply never shows.
-var districtAka = map[string][]string{
-	"150101": {"Cercado", "Cercado de Lima"},
-	"150132": {"SJL"},
-	"150133": {"SJM"},
-	"150135": {"SMP"},
-	"150140": {"Surco"},
-	"150142": {"VES"},
-	"150143": {"VMT"},
-	"070101": {"Cercado del Callao"},
-}
-
-// Aka is the other names of a district for the search, separated by "|", or "".
+// Aka is the other names of a district for the search ("SJL", "Cercado"), from the
+// installation's synonym table, separated by "|", or "".
 func (p *recordPage) Aka(code string) string {
-	return strings.Join(districtAka[code], "|")
+	return strings.Join(p.syn.Names(vocabulary.Districts, code), "|")
 }

@@ -59,6 +59,8 @@ func (s *Server) routes(r *gin.Engine) {
 	web.POST("/notices/seen", s.page(s.seeNotices))
 	web.POST("/account/password", s.page(s.changePassword))
 	s.accountRoutes(web)
+	s.importRoutes(web)
+	s.rightsRoutes(web)
 
 	// Pages: recording an incident.
 	web.GET("/cases/new", s.page(s.showRecordForm))

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"registro/cases"
 	"registro/database"
 	"registro/stats/releases"
+	"registro/vocabulary"
 )
 
 // Deps are what the server needs, wired in cmd/registro.
@@ -42,6 +44,11 @@ type Deps struct {
 	// X-Forwarded-For and X-Real-IP headers name the client. Nil trusts none: the
 	// client address is the connection's, which no header can forge.
 	TrustedProxies []string
+	// Synonyms turn the words of an imported registry into vocabulary codes; nil means
+	// the built-in table.
+	Synonyms *vocabulary.Synonyms
+	// TempDir holds the sealed uploads and reports of imports; "" is the system's.
+	TempDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -55,6 +62,7 @@ type Server struct {
 	pages   pages
 	assets  *assets
 	proxies []*net.IPNet // the trusted reverse proxies, for X-Forwarded-Proto
+	imports importJobs   // the page's imports running or recent on this server
 }
 
 // New returns the HTTP handler of the API and the web pages. It fails only when the
@@ -68,6 +76,14 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10
+	}
+	if d.Synonyms == nil && d.Cases != nil {
+		// The embedded table is checked by the tests; an error here is a build defect.
+		syn, err := vocabulary.BaselineSynonyms(d.Cases.Vocabulary())
+		if err != nil {
+			return nil, fmt.Errorf("built-in synonyms: %w", err)
+		}
+		d.Synonyms = syn
 	}
 	s := &Server{Deps: d, log: d.Logger, limiter: newLimiter(d.LoginLimit, time.Minute, d.Now),
 		proxies: parseProxies(d.TrustedProxies)}

@@ -25,6 +25,7 @@ type subjectSummary struct {
 }
 
 type caseSummary struct {
+	ID           string           `json:"id"` // to correct a field (PATCH /api/v1/cases/{id})
 	Ref          string           `json:"ref"`
 	RecordedAt   time.Time        `json:"recorded_at"`
 	UpdatedAt    time.Time        `json:"updated_at"`
@@ -88,7 +89,7 @@ func (s *Server) opSubjectSummary(c *gin.Context, subject string) (subjectSummar
 		if err != nil {
 			return subjectSummary{}, err
 		}
-		cs := caseSummary{Ref: k.Ref, RecordedAt: k.RecordedAt, UpdatedAt: k.UpdatedAt, Incident: k.Incident,
+		cs := caseSummary{ID: k.ID, Ref: k.Ref, RecordedAt: k.RecordedAt, UpdatedAt: k.UpdatedAt, Incident: k.Incident,
 			Perpetrators: k.Perpetrators, Violations: k.Violations, Survivor: k.Survivor,
 			Consent: consentSummary{Record: k.Consent.Record, Statistics: k.Consent.Statistics, LegalSharing: k.Consent.LegalSharing,
 				Contact: k.Consent.Contact, TextVersion: k.Consent.TextVersion, GivenAt: k.Consent.RecordedAt},

@@ -81,8 +81,10 @@ type view struct {
 	Form   url.Values        // values to show again after a rejected form
 	Errors map[string]string // field → problem, translated
 	Notice string            // catalogue id of a one-line confirmation
-	Data   any
-	s      *Server
+	// Refresh reloads the page after so many seconds (a running job's progress), 0 never.
+	Refresh int
+	Data    any
+	s       *Server
 }
 
 // T returns catalogue text id in the page's language; args are name/value pairs.

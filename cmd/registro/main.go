@@ -54,6 +54,9 @@ Usage:
                                        print the organization's exact statistics (internal use: do not publish)
   registro stats publish -org ORG -period 2026-Q2
                                        publish the statistics release of a closed quarter or year
+  registro import -org ORG [-map MAP] [-report REPORT.xlsx] [-commit] FILE
+                                       bring an old registry (CSV or XLSX) in: a dry run with a row-by-row report,
+                                       then -commit to import; importing the same file again creates nothing twice
   registro version                     print the version
   registro help                        print this help
 
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return checkCommand(ctx, getenv, stdout)
 	case "backup":
 		return backupCommand(ctx, args[1:], getenv, stdout)
+	case "import":
+		return importCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "restore":
 		return restoreCommand(ctx, args[1:], getenv, stdout)
 	case "version", "--version", "-v":

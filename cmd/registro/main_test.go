@@ -54,7 +54,7 @@ func testEnv(dir string) map[string]string {
 
 // openEmbedded opens the program's app on a fresh embedded store and key file, skipping
 // the test when MONGODB_URI points the store tests elsewhere. The caller closes it.
-func openEmbedded(t *testing.T) (*app, map[string]string, func(string) string) {
+func openEmbedded(t testing.TB) (*app, map[string]string, func(string) string) {
 	t.Helper()
 	if os.Getenv("MONGODB_URI") != "" {
 		t.Skip("uses the embedded store's data directory")

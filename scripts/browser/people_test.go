@@ -79,6 +79,19 @@ func (s *story) createAccount(t *testing.T, user, role string) {
 	s.passwords[user] = pw
 }
 
+// coordinatorSignedIn starts Registro and Chromium, lets the admin create the
+// coordinator, and signs her in; the page's problems are checked when the test ends.
+func coordinatorSignedIn(t *testing.T) (*story, *tab) {
+	chromium := findChromium(t)
+	srv := startRegistro(t, buildRegistro(t))
+	tb := newTab(t, startChromium(t, chromium), srv.base)
+	s := &story{srv: srv, tab: tb, passwords: map[string]string{"admin": srv.adminPassword}}
+	t.Cleanup(func() { tb.checkProblems(t) })
+	adminCreatesCoordinator(t, s)
+	s.signIn(t, "coord")
+	return s, tb
+}
+
 // (a) The admin signs in with the password printed on the terminal and creates the
 // organization's first coordinator and its auditor (the accounts an admin may create).
 func adminCreatesCoordinator(t *testing.T, s *story) {

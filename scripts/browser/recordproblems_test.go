@@ -21,13 +21,7 @@ const districtJS = `(function () {
 // lets go of a choice when she types again, and a send with six problems shows all
 // six at once, in the form's order, with every answer kept and the code's step open.
 func TestRecordProblems(t *testing.T) {
-	chromium := findChromium(t)
-	srv := startRegistro(t, buildRegistro(t))
-	tb := newTab(t, startChromium(t, chromium), srv.base)
-	s := &story{srv: srv, tab: tb, passwords: map[string]string{"admin": srv.adminPassword}}
-	defer tb.checkProblems(t)
-	adminCreatesCoordinator(t, s)
-	s.signIn(t, "coord")
+	s, tb := coordinatorSignedIn(t)
 	tb.open(t, "/cases/new", 200)
 	f := func(name, value string) { t.Helper(); tb.fillIn(t, "form#record", name, value) }
 	for _, c := range []string{"consent_record", "consent_statistics", "consent_legal_sharing", "consent_contact"} {
@@ -76,7 +70,7 @@ func TestRecordProblems(t *testing.T) {
 		f("age_band", "25-34")
 		s.nextStep(t)
 		f("narrative", narrative)
-		tb.w.expect(srv.base + "/cases/new") // 422, on purpose
+		tb.w.expect(s.srv.base + "/cases/new") // 422, on purpose
 		tb.follow(t, "send the form", chromedp.Click(chromedp.CSS("#record-submit")), 422)
 		got := eval[[]string](t, tb, `Array.prototype.map.call(document.querySelectorAll("#problems li a"),
   function (a) { return a.getAttribute("href"); })`)
@@ -109,7 +103,7 @@ func TestRecordProblems(t *testing.T) {
 			t.Error("the district's link does not open its step")
 		}
 	})
-	if strings.Contains(srv.log.String(), "M1JO") || strings.Contains(srv.log.String(), `"uic`) {
+	if strings.Contains(s.srv.log.String(), "M1JO") || strings.Contains(s.srv.log.String(), `"uic`) {
 		t.Error("the server's log holds her code's answers")
 	}
 }
