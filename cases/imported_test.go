@@ -3,10 +3,13 @@ package cases
 import (
 	"context"
 	"errors"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"registro/audit"
+	"registro/database"
 	"registro/database/dbtest"
 )
 
@@ -105,4 +108,99 @@ func TestImportNeverBringsBackAnErasedCase(t *testing.T) {
 	if _, err := s.Case(ctx, c.ID, allowAll); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the erased case reads as %v; want ErrNotFound", err)
 	}
+}
+
+// TestImportTwoServersAtOnce: two servers on one external store (a standalone
+// FerretDB, whose updates are not atomic, or the MongoDB of MONGODB_URI) import the
+// same file at the same moment, in opposite orders: two coordinators pressing
+// "Importar" on the same registry. Each row becomes one case, the other server is
+// told it exists, no reference is taken twice, and every case is listed once.
+func TestImportTwoServersAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a standalone store")
+	}
+	ctx := context.Background()
+	db := dbtest.New(t)
+	if db.Embedded {
+		// The embedded store belongs to one process; servers share an external one.
+		uri, stop, err := database.StartStandalone(ctx, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		if db, err = database.Open(ctx, database.Options{URI: uri, Name: "shared"}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close(context.Background()) })
+	}
+	one, _ := loggedStore(t, db)
+	two, _ := loggedStore(t, db)
+	const rows = 12
+	keys := make([]string, rows)
+	for i := range keys {
+		var err error
+		if keys[i], err = one.ImportKey(ctx, bea.Org, "m", []string{"fila", strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := two.ImportKey(ctx, bea.Org, "m", []string{"fila", strconv.Itoa(i)}); err != nil || k != keys[i] {
+			t.Fatalf("the two servers key row %d as %q and %q (%v)", i, keys[i], k, err)
+		}
+	}
+	type result struct {
+		id, ref string
+		existed bool
+	}
+	got := [2][rows]result{}
+	var wg sync.WaitGroup
+	for n, s := range []*Store{one, two} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range rows {
+				i := j
+				if n == 1 {
+					i = rows - 1 - j
+				}
+				src := importSource
+				src.Row = i + 2
+				c, existed, err := s.Import(ctx, bea, validInput(), src, keys[i])
+				if err != nil {
+					t.Errorf("server %d, row %d: %v", n+1, i, err)
+					return
+				}
+				got[n][i] = result{c.ID, c.Ref, existed}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	refs := map[string]bool{}
+	for i := range rows {
+		a, b := got[0][i], got[1][i]
+		if a.id != b.id || a.ref != b.ref {
+			t.Errorf("row %d: server 1 has case %s %s, server 2 %s %s; want one case", i, a.id, a.ref, b.id, b.ref)
+		}
+		if a.existed == b.existed {
+			t.Errorf("row %d: existed %v on both servers; want exactly one to create it", i, a.existed)
+		}
+		refs[a.ref] = true
+	}
+	if len(refs) != rows {
+		t.Errorf("%d references for %d rows", len(refs), rows)
+	}
+	listed := map[string]int{}
+	for _, e := range mustListAll(t, two, Source{Kind: "org", Org: bea.Org}) {
+		listed[e.ID]++
+	}
+	for i := range rows {
+		if listed[got[0][i].id] != 1 {
+			t.Errorf("row %d's case %s is listed %d times, want once", i, got[0][i].id, listed[got[0][i].id])
+		}
+	}
+	if len(listed) != rows {
+		t.Errorf("%d cases listed, want %d", len(listed), rows)
+	}
+	mustAgree(t, one)
 }
