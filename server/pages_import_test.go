@@ -173,6 +173,14 @@ func TestImportPage(t *testing.T) {
 	if st, _ := other.get(t, job); st != http.StatusNotFound {
 		t.Errorf("another coordinator opens the job: %d, want 404", st)
 	}
+	if st, _ := other.get(t, job+"/report"); st != http.StatusNotFound {
+		t.Errorf("another coordinator downloads the report: %d, want 404", st)
+	}
+	for _, action := range []string{"/mapping", "/commit"} {
+		if res, _ := other.post(t, job+action, url.Values{"default_place": {"other"}}); res.StatusCode != http.StatusNotFound {
+			t.Errorf("another coordinator posts to %s: %d, want 404", action, res.StatusCode)
+		}
+	}
 	// The report: every row, with its status beside its cells.
 	rep, err := coord.client.Get(ts.URL + job + "/report")
 	if err != nil {
