@@ -243,3 +243,6 @@ func wrap(errp *error, format string, args ...any) {
 		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
 	}
 }
+
+// IdleTimeout is how long a session lives without a request.
+func (s *Store) IdleTimeout() time.Duration { return s.opts.IdleTimeout }

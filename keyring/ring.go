@@ -214,3 +214,18 @@ func (r *Ring) AccountsKey() []byte {
 	}
 	return k
 }
+
+// PhoneKey returns the root of the keys that seal what a phone keeps of unsent work
+// (drafts and queued sends): derived from the access log's key (HKDF-SHA256, its own
+// label), so it lives with the key file and never in the database. Nil when the ring
+// has no audit key.
+func (r *Ring) PhoneKey() []byte {
+	if r.audit == nil {
+		return nil
+	}
+	k, err := hkdf.Key(sha256.New, r.audit, nil, "registro phone keys v1", KeySize)
+	if err != nil {
+		panic("keyring: hkdf: " + err.Error())
+	}
+	return k
+}

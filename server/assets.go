@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -29,8 +30,10 @@ type asset struct {
 }
 
 type assets struct {
-	byName map[string]asset  // hashed name → content
-	urls   map[string]string // logical name ("app.css") → /static/<hashed name>
+	byName   map[string]asset  // hashed name → content
+	urls     map[string]string // logical name ("app.css") → /static/<hashed name>
+	worker   []byte            // the service worker, naming the assets it keeps
+	manifest []byte            // the web app manifest
 }
 
 func loadAssets() (*assets, error) {
@@ -67,7 +70,54 @@ func loadAssets() (*assets, error) {
 		}
 		a.add(path.Base(f), b, contentType(f))
 	}
-	return a, nil
+	return a, a.addWorker()
+}
+
+// addWorker writes the asset addresses and their version into the service worker,
+// so that a new build replaces what phones keep.
+func (a *assets) addWorker() error {
+	src, err := staticFS.ReadFile("static/sw/sw.js")
+	if err != nil {
+		return err
+	}
+	urls := make([]string, 0, len(a.urls))
+	for _, u := range a.urls {
+		urls = append(urls, u)
+	}
+	sort.Strings(urls)
+	list, err := json.Marshal(urls)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(list)
+	a.worker = bytes.Replace(bytes.Replace(src, []byte("__ASSETS__"), list, 1),
+		[]byte("__VERSION__"), []byte(hex.EncodeToString(sum[:6])), 1)
+	a.manifest, err = json.Marshal(map[string]any{
+		"name": "Registro", "short_name": "Registro", "lang": "es", "start_url": "/", "scope": "/",
+		"display": "standalone", "background_color": "#ffffff", "theme_color": "#6b2c91",
+		"icons": []map[string]string{{"src": a.urls["icon.svg"], "sizes": "any", "type": "image/svg+xml", "purpose": "any"}},
+	})
+	return err
+}
+
+// serveWorker serves the service worker from the root, so that it may keep the pages
+// of the whole site; browsers check it on every visit.
+func (s *Server) serveWorker(c *gin.Context) {
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "text/javascript; charset=utf-8", s.assets.worker)
+}
+
+func (s *Server) serveManifest(c *gin.Context) {
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "application/manifest+json", s.assets.manifest)
+}
+
+// showOffline is the page the service worker shows for any page asked for without
+// signal; it is kept on the phone, so it shows nobody's data: the list of what waits
+// is filled in by the page's script from the phone's own storage.
+func (s *Server) showOffline(c *gin.Context) {
+	v := s.newView(c, "offline.title")
+	s.render(c, http.StatusOK, "offline", v)
 }
 
 func contentType(name string) string {

@@ -72,6 +72,11 @@ func (s *Server) submitRecord(c *gin.Context) error {
 	}
 	precision := form.Get("date_precision")
 	words := problemWords{field: func(f string) string { return recordFormField(f, precision) }, word: s.recordProblem}
+	if wantsJSON(c) {
+		// The page's script sending what waited on the phone: it reads the answer, and
+		// on a refusal sends the form itself to show every problem.
+		return s.answerRecordJSON(c, k, err, local)
+	}
 	if _, ok := s.rejected(v, err, words); ok {
 		if len(local) > 0 {
 			for field, id := range local {
@@ -129,5 +134,24 @@ func (s *Server) showRecorded(c *gin.Context) error {
 		Reach: k.Consent.Contact, Outreach: userOf(c).Role == accounts.RoleOutreach,
 	}
 	s.render(c, http.StatusOK, "recorded", v)
+	return nil
+}
+
+// answerRecordJSON answers a send of the page's script: 201 with the case's reference,
+// or the refusal in the API's error shape (her code's problems named at its fields).
+func (s *Server) answerRecordJSON(c *gin.Context, k *cases.Case, err error, local map[string]string) error {
+	if len(local) > 0 {
+		ve := &validation.Error{}
+		errors.As(err, &ve)
+		for field := range local {
+			ve.Add(field, "is not a valid answer")
+		}
+		err = ve
+	}
+	if err != nil {
+		s.fail(c, err)
+		return nil
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "ref": k.Ref})
 	return nil
 }

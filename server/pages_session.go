@@ -120,6 +120,7 @@ func (s *Server) signOut(c *gin.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, "", time.Time{})
+	s.dropPhoneKeys(c)
 	redirect(c, "/login?bye=1")
 	return nil
 }

@@ -49,12 +49,16 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// Web pages: the same operations as the API, rendered as HTML for browsers.
 	r.GET("/static/:name", s.serveAsset)
+	r.GET("/sw.js", s.serveWorker)
+	r.GET("/manifest.webmanifest", s.serveManifest)
+	r.GET("/offline", s.showOffline)
 	r.GET("/login", s.page(s.showLogin))
 	r.POST("/login", s.page(s.signIn))
 	web := r.Group("/", s.webAuthenticate)
 	web.GET("/", s.page(s.showHome))
 	web.POST("/logout", s.page(s.signOut))
 	web.POST("/lang", s.page(s.switchLang))
+	web.GET("/phone", s.page(s.showPhone))
 	web.GET("/account", s.page(s.showAccount))
 	web.POST("/notices/seen", s.page(s.seeNotices))
 	web.POST("/account/password", s.page(s.changePassword))

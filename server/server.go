@@ -4,6 +4,7 @@
 package server
 
 import (
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -47,6 +48,12 @@ type Deps struct {
 	// Synonyms turn the words of an imported registry into vocabulary codes; nil means
 	// the built-in table.
 	Synonyms *vocabulary.Synonyms
+	// PhoneKey (32 bytes, from the key file) roots the keys that seal what a phone keeps
+	// of unsent work; nil draws one for this process, so that what phones kept cannot be
+	// read after a restart.
+	PhoneKey []byte
+	// PhoneKeep is how long a phone keeps unsent work before destroying it; 0 is 72 h.
+	PhoneKeep time.Duration
 	// TempDir holds the sealed uploads and reports of imports; "" is the system's.
 	TempDir string
 	// Now is the clock; nil means time.Now.
@@ -76,6 +83,13 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10
+	}
+	if len(d.PhoneKey) == 0 {
+		d.PhoneKey = make([]byte, 32)
+		_, _ = rand.Read(d.PhoneKey)
+	}
+	if d.PhoneKeep <= 0 {
+		d.PhoneKeep = 72 * time.Hour
 	}
 	if d.Synonyms == nil && d.Cases != nil {
 		// The embedded table is checked by the tests; an error here is a build defect.

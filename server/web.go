@@ -162,6 +162,12 @@ func (v *view) Can(resource, action string) bool {
 	return err == nil && len(scopes) > 0
 }
 
+// PhoneKeysCookie names the cookie of the day keys, for the page's scripts.
+func (v *view) PhoneKeysCookie() string { return v.s.phoneKeysCookie() }
+
+// PhoneKeepHours is how long a phone keeps unsent work.
+func (v *view) PhoneKeepHours() int { return int(v.s.PhoneKeep.Hours()) }
+
 // newView starts the data of a page for the request.
 func (s *Server) newView(c *gin.Context, title string) *view {
 	v := &view{Lang: s.pageLang(c), Title: title, Path: c.Request.URL.Path, s: s, Form: url.Values{}}
@@ -215,6 +221,7 @@ func (s *Server) render(c *gin.Context, code int, name string, v *view) {
 		c.Abort()
 		return
 	}
+	s.handPhoneKeys(c)
 	c.Data(code, "text/html; charset=utf-8", buf.Bytes())
 }
 

@@ -45,7 +45,7 @@ func (tb *tab) settle(t *testing.T) (float64, int) {
 			return bytes, reqs
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: requests still in flight after %s", tb.location(), stepTimeout)
+			t.Fatalf("%s: requests still in flight after %s: %v", tb.location(), stepTimeout, tb.w.pending())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -30,12 +30,15 @@ func offlineDraft(t *testing.T, s *story) {
 		place: "hotel", perpetrators: []string{"client"}, violations: []string{"robbery"},
 		narrative: draftNarrative,
 	}, false)
-	// Drafts may be saved a moment after typing: wait until this one holds the story.
-	tb.waitFor(t, "the draft holds the narrative", draftsJS+`.indexOf(`+js(draftNarrative)+`) >= 0`)
+	// Drafts are saved a moment after typing, sealed: the phone's storage holds
+	// neither the story nor anything of her code in clear, and the form says the
+	// draft is safe.
+	tb.waitFor(t, "the draft is kept", draftsJS+` !== ""`)
+	tb.waitFor(t, "the form says the draft is safe", `!document.getElementById("draft-safe").hidden`)
 	drafts := eval[string](t, tb, draftsJS)
-	for _, secret := range []string{"uic_", `"ZU"`, `"QX"`} {
+	for _, secret := range []string{"uic_", `"ZU"`, `"QX"`, "narrative", "hotel", "robbery", draftNarrative[:12]} {
 		if strings.Contains(drafts, secret) {
-			t.Errorf("the draft kept on the phone holds the survivor's code (%s): %s", secret, drafts)
+			t.Errorf("the draft kept on the phone holds %q in clear: %s", secret, drafts)
 		}
 	}
 

@@ -73,6 +73,17 @@ func (w *watcher) idle() (bool, float64, int) {
 	return len(w.inflight) == 0, w.bytes, len(w.requests)
 }
 
+// pending names the requests of this page load still in flight.
+func (w *watcher) pending() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for id := range w.inflight {
+		out = append(out, w.requests[id])
+	}
+	return out
+}
+
 // handle runs inside the tab's event loop: it must return fast and run no command.
 func (w *watcher) handle(ev any) {
 	w.mu.Lock()
@@ -102,7 +113,18 @@ func (w *watcher) handle(ev any) {
 		}
 	case *network.EventRequestWillBeSent:
 		w.requests[ev.RequestID] = ev.Request.URL
+		// The tab's icon is Chromium's own request, and under a service worker it does
+		// not always report its end: its bytes count, but the page does not wait for it.
+		if ev.Type == network.ResourceTypeOther && strings.Contains(ev.Request.URL, "/static/icon.") {
+			return
+		}
 		w.inflight[ev.RequestID] = true
+	case *network.EventResponseReceived:
+		// Chromium does not always report the end of a load the service worker answers
+		// (the icon, a form's answer): the answer is there, so it counts as done.
+		if ev.Response.FromServiceWorker {
+			delete(w.inflight, ev.RequestID)
+		}
 	case *network.EventLoadingFinished:
 		if _, ok := w.requests[ev.RequestID]; ok {
 			w.bytes += ev.EncodedDataLength

@@ -1,20 +1,21 @@
 // Registro's pages work without JavaScript; these scripts only add comfort.
-// Core: drafts kept in this browser are deleted when the person signs out.
+// Core: signing out destroys what this phone keeps, after asking when sends are still
+// waiting for signal (they would be lost).
 (function () {
   "use strict";
-  var PREFIX = "registro:draft:";
-  function clearDrafts() {
-    try {
-      for (var i = localStorage.length - 1; i >= 0; i--) {
-        var k = localStorage.key(i);
-        if (k && k.indexOf(PREFIX) === 0) localStorage.removeItem(k);
-      }
-    } catch (e) { /* storage disabled: nothing kept */ }
-  }
-  window.registroClearDrafts = clearDrafts;
   document.addEventListener("DOMContentLoaded", function () {
-    if (document.querySelector("[data-clear-drafts]")) clearDrafts();
+    var phone = window.registroPhone;
+    if (document.querySelector("[data-clear-drafts]")) phone.clearDrafts();
     var out = document.querySelectorAll("form[data-signout]");
-    for (var i = 0; i < out.length; i++) out[i].addEventListener("submit", clearDrafts);
+    for (var i = 0; i < out.length; i++) {
+      out[i].addEventListener("submit", function (e) {
+        var n = phone.waiting(), texts = document.getElementById("phone-texts");
+        if (n && !window.confirm(texts.getAttribute("data-signout").replace("{n}", n))) {
+          e.preventDefault();
+          return;
+        }
+        phone.forget();
+      });
+    }
   });
 })();

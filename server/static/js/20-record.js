@@ -6,13 +6,7 @@
   // Her code is never kept in the browser, nor the session's CSRF token.
   var SKIP = { uic_mother: 1, uic_father: 1, uic_day: 1, uic_year: 1, no_uic: 1, csrf_token: 1 };
 
-  function draftKey() {
-    var user = document.body.getAttribute("data-user");
-    return user ? "registro:draft:" + user : null;
-  }
-  function store(f) {
-    try { f(localStorage); return true; } catch (e) { return false; } // storage off: no draft
-  }
+  var phone = window.registroPhone;
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function checked(form, name) {
@@ -39,29 +33,40 @@
 
   // The draft: every field but her code, including the idempotency key, so that
   // sending again after a reload cannot record the incident twice.
-  function collect(form) {
+  function collect(form, withCode) {
     var fields = [];
     Array.prototype.forEach.call(form.elements, function (el) {
-      if (!el.name || SKIP[el.name] || el.disabled) return;
+      if (!el.name || el.disabled || el.name === "csrf_token" || (SKIP[el.name] && !withCode)) return;
       if (el.type === "submit" || el.type === "button") return;
       if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
       fields.push([el.name, el.value]);
     });
-    return { saved: Date.now(), fields: fields };
+    return fields;
   }
+  // save seals the draft on the phone, a moment after the last change; the line
+  // under the send button says it is safe, or that it cannot be kept.
+  var saving = null;
   function save(form) {
-    var key = draftKey();
-    if (key) store(function (s) { s.setItem(key, JSON.stringify(collect(form))); });
+    clearTimeout(saving);
+    saving = setTimeout(function () {
+      phone.saveDraft(collect(form, false)).then(function (ok) {
+        show($("#draft-safe"), ok);
+        show($("#draft-unsafe"), !ok);
+      }, function () { show($("#draft-unsafe"), true); });
+    }, 300);
   }
+  // restore puts a kept draft back into a fresh form; it resolves whether it did.
   function restore(form) {
-    var key = draftKey(), raw = null;
-    if (!key || !form.hasAttribute("data-fresh")) return false;
-    store(function (s) { raw = s.getItem(key); });
-    var draft;
-    try { draft = JSON.parse(raw); } catch (e) { return false; }
-    if (!draft || !draft.fields || !draft.fields.length) return false;
+    if (!form.hasAttribute("data-fresh")) return Promise.resolve(false);
+    return phone.loadDraft().then(function (draft) {
+      if (!draft || !draft.fields || !draft.fields.length) return false;
+      fill(form, draft.fields);
+      return true;
+    }, function () { return false; });
+  }
+  function fill(form, fields) {
     var vals = {};
-    draft.fields.forEach(function (f) { (vals[f[0]] = vals[f[0]] || []).push(f[1]); });
+    fields.forEach(function (f) { (vals[f[0]] = vals[f[0]] || []).push(f[1]); });
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || SKIP[el.name]) return;
       var v = vals[el.name];
@@ -69,7 +74,6 @@
       else if (el.type === "radio") { if (v) el.checked = v.indexOf(el.value) >= 0; }
       else if (v && el.type !== "submit" && el.type !== "button") el.value = v[0];
     });
-    return true;
   }
 
   // The district list filtered by what is typed, ignoring accents and case. Whole
@@ -194,43 +198,77 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if ($("[data-clear-draft]")) {
-      var key = draftKey();
-      if (key) store(function (s) { s.removeItem(key); });
-    }
+    if ($("[data-clear-draft]")) phone.clearDraft();
     var form = $("form#record");
     if (!form) return;
     // A hidden input's value is its default too, so reset() would keep a restored
     // key: the fresh key the server gave is put back by hand on discard.
     var freshKey = form.elements.idempotency_key.value;
-    var restored = restore(form);
     applyVisibility(form);
     var filter = districtFilter(form);
     var go = stepper(form);
-    if (restored) {
-      show($("#draft-restored"), true);
-      $("#draft-discard").addEventListener("click", function () {
-        var key = draftKey();
-        if (key) store(function (s) { s.removeItem(key); });
-        form.reset();
-        form.elements.idempotency_key.value = freshKey;
-        applyVisibility(form);
-        filter();
-        go(0, false);
-        show($("#draft-restored"), false);
-        $("#record-title").focus();
-      });
+    function startOver() {
+      phone.clearDraft();
+      form.reset();
+      form.elements.idempotency_key.value = freshKey;
+      applyVisibility(form);
+      filter();
+      go(0, false);
+      show($("#draft-restored"), false);
     }
+    restore(form).then(function (restored) {
+      if (!restored) return;
+      applyVisibility(form);
+      filter();
+      show($("#draft-restored"), true);
+    });
+    $("#draft-discard").addEventListener("click", function () {
+      startOver();
+      $("#record-title").focus();
+    });
     form.addEventListener("change", function () { applyVisibility(form); save(form); });
     form.addEventListener("input", function () { save(form); });
+    // Sending: the case is sealed into this phone's queue first, then sent. Without
+    // signal, or when the connection drops on the way, it stays queued and goes by
+    // itself later with the same idempotency key, so it is never recorded twice; a
+    // refusal sends the form itself, which comes back with every problem marked.
+    var sending = false;
     form.addEventListener("submit", function (e) {
-      save(form);
-      if (navigator.onLine === false) {
-        e.preventDefault();
-        var msg = $("#record-offline");
-        show(msg, true);
-        msg.focus();
+      if (!phone.canKeep()) {
+        // The session's keys are gone: nothing can be kept sealed on the phone.
+        if (navigator.onLine === false) {
+          e.preventDefault();
+          var msg = $("#record-offline");
+          show(msg, true);
+          msg.focus();
+        }
+        return;
       }
+      e.preventDefault();
+      if (sending) return;
+      sending = true;
+      clearTimeout(saving);
+      var key = form.elements.idempotency_key.value;
+      phone.enqueue("case", key, form.getAttribute("action") || "/cases/new", collect(form, true)).then(function (slot) {
+        if (!slot) { sending = false; form.submit(); return; }
+        return phone.send(slot).then(function (r) {
+          sending = false;
+          if (r.result === "sent") {
+            phone.clearDraft();
+            location.assign("/cases/" + encodeURIComponent(r.answer.id) + "/recorded");
+          } else if (r.result === "refused") {
+            phone.reopen(slot);
+          } else {
+            // Kept for later: the form is free for the next case, with a new key.
+            freshKey = phone.randomKey();
+            startOver();
+            var q = $("#record-queued");
+            show(q, true);
+            q.focus();
+            phone.status();
+          }
+        });
+      }, function () { sending = false; form.submit(); });
     });
   });
 })();
