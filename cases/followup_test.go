@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,5 +96,42 @@ func TestAddFollowupValidation(t *testing.T) {
 	}
 	if !bytes.Equal(before, rawCase(t, s, c.ID)) {
 		t.Error("a rejected follow-up changed the stored case")
+	}
+}
+
+// TestAddFollowupOnce: a phone that kept a follow-up while the signal was gone sends
+// it again after a lost answer, and from two tabs at once: one follow-up. The same
+// key from another author, or on another case, is another follow-up.
+func TestAddFollowupOnce(t *testing.T) {
+	s := mustStore(t)
+	ctx := context.Background()
+	c := mustCreate(t, s, ana, validInput())
+	other := mustCreate(t, s, ana, validInput())
+	in := FollowupInput{Note: "La acompañamos a la fiscalía.", Key: "clave-del-telefono-1"}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := s.AddFollowup(ctx, ana, c.ID, in, allowAll); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.AddFollowup(ctx, ana, c.ID, in, allowAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Followups) != 1 || got.Version != 2 {
+		t.Fatalf("%d follow-ups at version %d after five sends of one key, want 1 at 2", len(got.Followups), got.Version)
+	}
+	if got, err = s.AddFollowup(ctx, bea, c.ID, in, allowAll); err != nil || len(got.Followups) != 2 {
+		t.Fatalf("the same key from another author: %d follow-ups (%v), want 2", len(got.Followups), err)
+	}
+	if got, err = s.AddFollowup(ctx, ana, other.ID, in, allowAll); err != nil || len(got.Followups) != 1 {
+		t.Fatalf("the same key on another case: %d follow-ups (%v), want 1", len(got.Followups), err)
+	}
+	in.Key = strings.Repeat("k", 201)
+	if _, err := s.AddFollowup(ctx, ana, c.ID, in, allowAll); err == nil {
+		t.Error("a key of 201 characters was taken")
 	}
 }

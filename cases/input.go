@@ -77,4 +77,9 @@ type ResponsePatch struct {
 type FollowupInput struct {
 	Date string `json:"date"`
 	Note string `json:"note"`
+	// Key, when given, makes the follow-up once only: the same key from the same
+	// author on the same case adds nothing the second time (a phone sending again
+	// what it kept while the signal was gone). It comes from the Idempotency-Key
+	// header, or the page's form.
+	Key string `json:"-"`
 }

@@ -202,11 +202,21 @@ func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in Followup
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
+	if len(in.Key) > 200 {
+		return nil, validation.Field("Idempotency-Key", "at most 200 characters")
+	}
 	fid, err := uuid.NewV7()
 	if err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
+	if in.Key != "" {
+		// The same key, author and case name the same follow-up.
+		fid = uuid.NewSHA1(followupKeys, []byte(id+"\x00"+a.UserID+"\x00"+in.Key))
+	}
+	c, err := s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
+		if slices.ContainsFunc(c.Followups, func(f Followup) bool { return f.ID == fid.String() }) {
+			return nil, errFollowupThere
+		}
 		c.Followups = append(c.Followups, Followup{ID: fid.String(), Date: in.Date, Note: in.Note,
 			Author: a.UserID, AuthorRole: a.Role, RecordedAt: now.Truncate(time.Millisecond)})
 		if c.Response.Status == "open" {
@@ -214,7 +224,17 @@ func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in Followup
 		}
 		return nil, nil
 	}, func(c *Case) audit.Entry { return a.entry("case.followup", id, c.Ref) })
+	if errors.Is(err, errFollowupThere) {
+		return s.Case(ctx, id, allow)
+	}
+	return c, err
 }
+
+// errFollowupThere stops a follow-up whose key was added before.
+var errFollowupThere = errors.New("the follow-up was added before")
+
+// followupKeys is the namespace of the ids of follow-ups sent with a key.
+var followupKeys = uuid.MustParse("5b0f5d0e-2c59-4d6a-9a5e-6f1c2f3b7a01")
 
 // MaxGrants bounds the live shares of one case: the MongoDB filter of authorization
 // (authz.CaseFilter) checks grant positions one by one, because the embedded store

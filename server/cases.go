@@ -182,6 +182,7 @@ func (s *Server) addFollowup(c *gin.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
+	in.Key = c.GetHeader("Idempotency-Key")
 	k, err := s.opAddFollowup(c, c.Param("id"), in)
 	if err != nil {
 		return err

@@ -109,8 +109,17 @@ func (s *Server) grantRows(k *cases.Case) []grantRow {
 // problem and the text kept.
 func (s *Server) addFollowupPage(c *gin.Context) error {
 	id := c.Param("id")
-	in := cases.FollowupInput{Note: c.PostForm("note"), Date: c.PostForm("date")}
-	_, err := s.opAddFollowup(c, id, in)
+	in := cases.FollowupInput{Note: c.PostForm("note"), Date: c.PostForm("date"), Key: c.PostForm("followup_key")}
+	k, err := s.opAddFollowup(c, id, in)
+	if wantsJSON(c) {
+		// The page's script sending a follow-up kept on the phone.
+		if err != nil {
+			s.fail(c, err)
+			return nil
+		}
+		c.JSON(http.StatusCreated, gin.H{"id": k.ID, "ref": k.Ref})
+		return nil
+	}
 	var ve *validation.Error
 	if err != nil && !errors.As(err, &ve) {
 		return err
@@ -126,6 +135,7 @@ func (s *Server) addFollowupPage(c *gin.Context) error {
 	v := s.newView(c, "cases.detail_title")
 	v.Form.Set("note", in.Note)
 	v.Form.Set("date", in.Date)
+	v.Form.Set("followup_key", in.Key)
 	st, _ := s.rejected(v, err, s.caseWords())
 	s.renderCase(c, st, v, k)
 	return nil

@@ -2,13 +2,16 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"registro/accounts"
+	"registro/cases"
 )
 
 // phoneCookies returns the day keys a page handed to the browser of w, and its
@@ -127,24 +130,7 @@ func TestPhoneSend(t *testing.T) {
 	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
 	_, page := b.get(t, "/cases/new")
 	form := b.fullIncident(recordInputValue(page, "idempotency_key"))
-	send := func(w *webSession, f url.Values) (int, map[string]any) {
-		t.Helper()
-		f = cloneValues(f)
-		f.Set("csrf_token", w.csrf)
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/cases/new", strings.NewReader(f.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		res, err := w.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-			t.Fatalf("answer is not JSON (%d): %v", res.StatusCode, err)
-		}
-		return res.StatusCode, out
-	}
+	send := func(w *webSession, f url.Values) (int, map[string]any) { return postJSON(t, w, "/cases/new", f) }
 	st, first := send(b, form)
 	if st != http.StatusCreated || first["ref"] == nil || first["id"] == nil {
 		t.Fatalf("send: %d %v", st, first)
@@ -168,9 +154,46 @@ func TestPhoneSend(t *testing.T) {
 			t.Errorf("the refusal does not name %s: %s", field, body)
 		}
 	}
+	// A follow-up kept on the phone, sent twice (the first answer lost): one.
+	caseID, _ := first["id"].(string)
+	note := url.Values{"note": {"La acompañamos a la comisaría."}, "followup_key": {"seguimiento-del-telefono-1"}}
+	req := func(f url.Values) (int, map[string]any) { return postJSON(t, b, "/cases/"+caseID+"/followups", f) }
+	for range 2 {
+		if st, out := req(note); st != http.StatusCreated || out["ref"] != first["ref"] {
+			t.Fatalf("follow-up send: %d %v", st, out)
+		}
+	}
+	k, err := ts.Cases.Case(t.Context(), caseID, func(*cases.Case) bool { return true })
+	if err != nil || len(k.Followups) != 1 {
+		t.Fatalf("%d follow-ups after the same one was sent twice (%v), want 1", len(k.Followups), err)
+	}
+	if st, out := req(url.Values{"note": {""}, "followup_key": {"otro"}}); st != http.StatusUnprocessableEntity {
+		t.Errorf("an empty follow-up: %d %v", st, out)
+	}
 	if strings.Contains(ts.Logs.String(), form.Get("narrative")) {
 		t.Error("the narrative reached the log")
 	}
+}
+
+// postJSON sends a page's form as the page's script does (asking for JSON) and
+// returns the status and the answer.
+func postJSON(t *testing.T, w *webSession, path string, f url.Values) (int, map[string]any) {
+	t.Helper()
+	f = cloneValues(f)
+	f.Set("csrf_token", w.csrf)
+	req, _ := http.NewRequest(http.MethodPost, w.ts.URL+path, strings.NewReader(f.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	res, err := w.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("%s: the answer is not JSON (%d): %v", path, res.StatusCode, err)
+	}
+	return res.StatusCode, out
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -210,4 +233,56 @@ func TestOfflineAssets(t *testing.T) {
 	if res.StatusCode != http.StatusOK || json.Unmarshal([]byte(man), &m) != nil || m["start_url"] != "/" {
 		t.Errorf("manifest: %d %s", res.StatusCode, man)
 	}
+}
+
+// TestFirstVisitWeight: a phone's first visit, the service worker's own downloads
+// included (it keeps the assets, the offline page and the manifest), weighs under
+// 100 KB as transferred (gzip), counting every asset twice as if the browser's cache
+// gave the worker nothing.
+func TestFirstVisitWeight(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustOrg(t, "LIM")
+	ts.mustUser(t, "LIM", "rosa", accounts.RoleOutreach)
+	b := ts.signedIn(t, "rosa", passwordOf("rosa"))
+	weigh := func(path string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := http.DefaultTransport.RoundTrip(withCookies(b, req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		n, _ := io.Copy(io.Discard, res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		return int(n)
+	}
+	_, home := b.get(t, "/cases/new")
+	assets := regexp.MustCompile(`/static/[a-z]+\.[0-9a-f]+\.(css|js|svg)`).FindAllString(home, -1)
+	_, sw := b.get(t, "/sw.js")
+	kept := regexp.MustCompile(`/static/[a-z]+\.[0-9a-f]+\.(css|js|svg)`).FindAllString(sw, -1)
+	total := weigh("/cases/new") + weigh("/sw.js") + weigh("/offline") + weigh("/manifest.webmanifest")
+	seen := map[string]bool{}
+	for _, a := range assets {
+		if !seen[a] {
+			seen[a] = true
+			total += weigh(a)
+		}
+	}
+	for _, a := range kept {
+		total += weigh(a)
+	}
+	t.Logf("first visit of the record form with the service worker: %.1f KB", float64(total)/1024)
+	if total >= 100*1024 {
+		t.Errorf("the first visit weighs %.1f KB, over the 100 KB budget", float64(total)/1024)
+	}
+}
+
+func withCookies(w *webSession, req *http.Request) *http.Request {
+	for _, c := range w.client.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	return req
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -114,6 +115,9 @@ func (v *view) Terms(list string) []vocabulary.Term {
 
 // Val is a field's value as the form last sent it.
 func (v *view) Val(field string) string { return v.Form.Get(field) }
+
+// NewKey is a fresh idempotency key for a form that may be sent more than once.
+func (v *view) NewKey() string { return rand.Text() }
 
 // Vals are a multi-valued field's values as the form last sent them.
 func (v *view) Vals(field string) []string { return v.Form[field] }

@@ -71,6 +71,14 @@ func TestChecksCatchProblems(t *testing.T) {
 			t.Errorf("the checks did not report %q; they reported:\n%s", want, got)
 		}
 	}
+	// axe-core, which checks the offline pages, finds the missing alt text and the
+	// faint text too.
+	found := strings.Join(axeViolations(t, tb, axeSource(t)), "\n")
+	for _, want := range []string{"image-alt", "color-contrast", "html-has-lang"} {
+		if !strings.Contains(found, want) {
+			t.Errorf("axe did not report %s; it reported:\n%s", want, found)
+		}
+	}
 	if first := tb.firstTabStop(t); !strings.Contains(first, "Primero") {
 		t.Errorf("a button before the skip link passes the Tab check (first stop %q)", first)
 	}

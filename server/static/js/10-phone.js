@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   var DRAFT = "registro:draft:", QUEUE = "registro:queue:", GONE = "registro:destroyed";
-  var flushing = null, results = {};
+  var flushing = null, results = {}, unreadable = {};
 
   function b() { return document.body; }
   function user() { return b().getAttribute("data-user") || ""; }
@@ -111,10 +111,11 @@
     var el = document.getElementById("phone-status");
     if (!el) return;
     var waiting = queueSlots(), refused = waiting.filter(function (s) { return (entry(s) || {}).refused; });
+    var locked = waiting.filter(function (s) { return unreadable[s]; }).length;
     var lines = sent.map(function (ref) { return text("sent", 0, ref); });
-    if (waiting.length - refused.length > 0) {
-      lines.push(keys().length ? text("queued", waiting.length - refused.length) : text("signin", waiting.length - refused.length));
-    }
+    var rest = waiting.length - refused.length - locked;
+    if (rest > 0) lines.push(keys().length ? text("queued", rest) : text("signin", rest));
+    if (locked > 0) lines.push(text("locked", locked));
     el.textContent = "";
     lines.forEach(function (l) { var p = document.createElement("p"); p.textContent = l; el.appendChild(p); });
     refused.forEach(function (slot) {
@@ -178,7 +179,12 @@
         }
         return drained.then(function () { return { result: r.status === 401 || r.status === 403 ? "signin" : "offline" }; });
       }, function () { return { result: "offline" }; });
-    }, function () { return { result: "signin" }; });
+    }, function () {
+      // With this session's keys at hand, a piece that does not open was sealed on
+      // another phone or for another session: it never will here.
+      if (keys().length) unreadable[slot] = true;
+      return { result: "signin" };
+    });
   }
 
   // flush sends everything that waits, oldest first, once at a time across tabs.
@@ -186,7 +192,7 @@
     if (!user()) return Promise.resolve(null);
     if (flushing) return flushing;
     var run = function () {
-      var todo = (only ? [only] : queueSlots()).filter(function (s) { var e = entry(s); return e && !e.refused; });
+      var todo = (only ? [only] : queueSlots()).filter(function (s) { var e = entry(s); return e && !e.refused && !unreadable[s]; });
       todo.sort(function (a, c) { return entry(a).saved - entry(c).saved; });
       if (!todo.length || navigator.onLine === false) return Promise.resolve(only ? { result: "offline" } : null);
       return session().then(function (sess) {
@@ -246,6 +252,8 @@
   // enqueue keeps a send for later under id (a case's idempotency key).
   function enqueue(kind, id, target, fields) {
     var slot = QUEUE + user() + ":" + id;
+    delete unreadable[slot];
+    delete results[slot];
     return seal(slot, kind, { kind: kind, target: target, fields: fields }).then(function (ok) { return ok ? slot : null; });
   }
 

@@ -204,6 +204,11 @@
     // A hidden input's value is its default too, so reset() would keep a restored
     // key: the fresh key the server gave is put back by hand on discard.
     var freshKey = form.elements.idempotency_key.value;
+    if (form.hasAttribute("data-fresh") && window.crypto && crypto.getRandomValues) {
+      // This form may come from the phone's copy of the page, opened again and again
+      // without signal: each case gets a key of its own.
+      freshKey = form.elements.idempotency_key.value = phone.randomKey();
+    }
     applyVisibility(form);
     var filter = districtFilter(form);
     var go = stepper(form);

@@ -12,7 +12,7 @@ var KEPT = ["/cases/new"];
 
 self.addEventListener("install", function (e) {
   e.waitUntil(caches.open(STATIC).then(function (c) {
-    return c.addAll(ASSETS.concat(["/offline"]));
+    return c.addAll(ASSETS.concat(["/offline", "/manifest.webmanifest"]));
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -51,7 +51,7 @@ self.addEventListener("fetch", function (e) {
     }));
     return;
   }
-  if (req.method === "GET" && req.destination !== "image" && (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest")) {
-    e.respondWith(caches.match(req, { cacheName: STATIC }).then(function (r) { return r || fetch(req); }));
+  if (req.method === "GET" && (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest")) {
+    e.respondWith(caches.match(url.pathname, { cacheName: STATIC }).then(function (r) { return r || fetch(req); }));
   }
 });
