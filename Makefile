@@ -21,8 +21,10 @@ lint:
 test: lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-# The fast tier for one's own loop: the same tests in short mode, without the race
-# detector (the randomized attacker runs fewer organizations).
+# The fast tier for one's own loop (under 90 s): vet, gofmt and the tests in short
+# mode without the race detector: the randomized attacker runs fewer organizations,
+# the tests that start extra processes or stores and the browser tests are left to
+# `make test`, and the server's fixtures hash passwords at test cost.
 check: lint
 	$(GO) test -short -count=1 -timeout 10m ./...
 

@@ -152,7 +152,11 @@ type Options struct {
 	// SecondFactor is SecondFactorModeRequired (default) or SecondFactorModeOptional;
 	// any other value counts as required.
 	SecondFactor string
-	Now          func() time.Time // default time.Now; tests inject a clock
+	// InsecureFastHashes makes new password hashes cheap (argon2id m=64 KiB, t=1) for
+	// test fixtures only: a test suite signs hundreds of accounts in. Every stored hash
+	// carries its own cost, so either kind verifies. Never set in production.
+	InsecureFastHashes bool
+	Now                func() time.Time // default time.Now; tests inject a clock
 }
 
 // Store keeps organizations, accounts and sessions.
@@ -242,6 +246,14 @@ func wrap(errp *error, format string, args ...any) {
 	if *errp != nil {
 		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
 	}
+}
+
+// hashParams are the argon2id costs of the password hashes this store writes.
+func (s *Store) hashParams() argonParams {
+	if s.opts.InsecureFastHashes {
+		return argonParams{Memory: 64, Time: 1, Threads: 1}
+	}
+	return defaultParams
 }
 
 // IdleTimeout is how long a session lives without a request.

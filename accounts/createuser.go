@@ -65,7 +65,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) 
 	}
 	u.ID = id.String()
 	// Hash before claiming, so the window between the two inserts stays short.
-	hash, err := hashPassword(nu.Password, defaultParams)
+	hash, err := hashPassword(nu.Password, s.hashParams())
 	if err != nil {
 		return User{}, err
 	}

@@ -65,7 +65,7 @@ func (s *Store) ChangeOwnPassword(ctx context.Context, userID, current, next, ke
 		}
 		return ErrBadCredentials
 	}
-	hash, err := hashPassword(next, defaultParams)
+	hash, err := hashPassword(next, s.hashParams())
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p UserPatch) (_ User,
 		endSessions, disownDevices = *p.Disabled, *p.Disabled
 	}
 	if p.Password != nil {
-		hash, err := hashPassword(*p.Password, defaultParams)
+		hash, err := hashPassword(*p.Password, s.hashParams())
 		if err != nil {
 			return User{}, err
 		}

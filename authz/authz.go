@@ -1,8 +1,9 @@
 // Package authz decides what an account may do in Registro (SPEC §3). Casbin, with the
 // model and policy embedded from the policies package, says in which scopes a role may
 // do an action; this package turns each scope into a check on one object (Can,
-// AllowsCase) and into the MongoDB filter for lists (CaseFilter), so that a list never
-// returns a case that a direct read would refuse.
+// AllowsCase). Lists read the lists the scopes name (cases.Source) and pass every entry
+// through the same AllowsCase, so that a list never returns a case a direct read would
+// refuse.
 package authz
 
 import (

@@ -41,14 +41,6 @@ func BenchmarkAllowsCase(b *testing.B) {
 	}
 }
 
-func BenchmarkCaseFilter(b *testing.B) {
-	sub := Subject{UserID: "u-out1", Org: "org-a", Role: "outreach"}
-	scopes := []Scope{ScopeOwn, ScopeGranted}
-	for b.Loop() {
-		_ = CaseFilter(scopes, sub, now)
-	}
-}
-
 // BenchmarkEnforcer is what Scopes would cost if it asked Casbin on every call: one
 // Enforce per scope.
 func BenchmarkEnforcer(b *testing.B) {

@@ -1,5 +1,3 @@
-// Package cases holds the case record: its type and validation, pseudonyms, the
-// encryption of its sensitive fields, and its MongoDB store with the per-scope lists.
 package cases
 
 import (

@@ -1,149 +1,25 @@
+// Package cases keeps the case record (SPEC §2): an incident told by a survivor,
+// under a pseudonym, with her consents, its follow-ups and its shares with lawyers.
+//
+// Where things happen:
+//   - case.go, input.go, validate.go: the record as the API sees it, what a caller
+//     sends, and every check on it (a *validation.Error names each field and problem).
+//   - pseudonym.go: the survivor's code (UIC) becomes a keyed pseudonym (SubjectOf);
+//     the code itself is never stored.
+//   - stored.go: the record as stored. The narrative, the contact and the follow-up
+//     notes are sealed under the case's own data key, wrapped by the key file's active
+//     epoch (keyring); rewrap.go moves keys to a new epoch.
+//   - create.go (Create, with its Idempotency-Key), update.go (Update, AddFollowup,
+//     Grant, Revoke, Erase) and imported.go (Import, once per row of an old registry)
+//     turn every change into a write of the group committer, writer.go: intent, case
+//     document (the commit point), lists and facts, access-log entry, in that order;
+//     recover.go completes what a crash left.
+//   - lists.go, chunks.go: the lists a caller may read (the organization's, her own,
+//     shared with her) as chunk documents on the embedded store or queries elsewhere;
+//     every entry passes the caller's authorization predicate before it is returned.
+//   - facts.go: the statistical facts of the cases whose survivors consent, which
+//     package stats counts; rebuild.go recomputes lists and facts and checks them.
+//
+// The package decides nothing about who may do what: callers pass the predicate of
+// their authorization (package authz) and the Actor to record in the access log.
 package cases
-
-import (
-	"fmt"
-	"time"
-
-	"registro/keyring"
-)
-
-// caseDoc is a case as stored: the narrative, contact and follow-up notes sealed under
-// the case's own data key, which is itself wrapped by the key-encryption key.
-type caseDoc struct {
-	ID           string           `bson:"_id"`
-	Ref          string           `bson:"ref"`
-	Org          string           `bson:"org"`
-	Subject      string           `bson:"subject"`
-	Incident     Incident         `bson:"incident"`
-	Perpetrators []string         `bson:"perpetrators"`
-	Violations   []string         `bson:"violations"`
-	Survivor     Survivor         `bson:"survivor"`
-	Consent      Consent          `bson:"consent"`
-	Narrative    []byte           `bson:"narrative"`
-	Contact      []byte           `bson:"contact"`
-	Response     Response         `bson:"response"`
-	Followups    []followupDoc    `bson:"followups"`
-	Grants       []Grant          `bson:"grants"`
-	RecordedBy   string           `bson:"recorded_by"`
-	RecordedAt   time.Time        `bson:"recorded_at"`
-	UpdatedAt    time.Time        `bson:"updated_at"`
-	Version      int64            `bson:"version"`
-	Period       Period           `bson:"period"`
-	Imported     *Imported        `bson:"imported,omitempty"`
-	Key          *keyring.Wrapped `bson:"key"`
-	// RefN orders the organization's cases as their references do (year×10⁷ + number):
-	// lists show the newest reference first.
-	RefN int64 `bson:"refn"`
-	// Pos says where the embedded store's list and facts chunks hold the case; empty on
-	// other stores, which list and count by query.
-	Pos casePos `bson:"pos"`
-	// Write names the write that stored this version, so that a server can tell its
-	// own replacement from another's of the same version number.
-	Write string `bson:"write,omitempty"`
-	// Erased marks a tombstone: the data key and every sensitive field are gone, and
-	// only what keeps the reference sequence explainable remains.
-	Erased *Erasure `bson:"erased,omitempty"`
-}
-
-// casePos places a case in the bounded chunks of the embedded store: the chunk of its
-// recorder's own list and the facts chunk that counts it ("" when it counts nowhere).
-// The organization's chunk follows from the reference alone.
-type casePos struct {
-	Own   int    `bson:"own"`
-	Facts string `bson:"facts"`
-}
-
-type followupDoc struct {
-	ID         string    `bson:"id"`
-	Date       string    `bson:"date"`
-	Note       []byte    `bson:"note"`
-	Author     string    `bson:"author"`
-	AuthorRole string    `bson:"author_role"`
-	RecordedAt time.Time `bson:"recorded_at"`
-}
-
-// Erasure says who erased a case and when.
-type Erasure struct {
-	At time.Time `bson:"at" json:"at"`
-	By string    `bson:"by" json:"by"`
-}
-
-func caseKeyAAD(id string) []byte { return []byte("case|" + id) }
-
-func fieldAAD(id, field string) []byte { return []byte(id + "|" + field) }
-
-// seal encrypts c's sensitive fields into a document under dataKey.
-func seal(c *Case, dataKey []byte, wrapped keyring.Wrapped) (*caseDoc, error) {
-	d := &caseDoc{
-		ID: c.ID, Ref: c.Ref, Org: c.Org, Subject: c.Subject, Incident: c.Incident,
-		Perpetrators: c.Perpetrators, Violations: c.Violations, Survivor: c.Survivor,
-		Consent: c.Consent, Response: c.Response, Grants: c.Grants, RecordedBy: c.RecordedBy,
-		RecordedAt: c.RecordedAt, UpdatedAt: c.UpdatedAt, Version: c.Version, Period: c.Period,
-		RefN: refNumber(c.Ref), Key: &wrapped, Followups: make([]followupDoc, 0, len(c.Followups)),
-		Imported: c.Imported,
-	}
-	if d.Grants == nil {
-		d.Grants = []Grant{}
-	}
-	var err error
-	if d.Narrative, err = keyring.Seal(dataKey, []byte(c.Narrative), fieldAAD(c.ID, "narrative")); err != nil {
-		return nil, err
-	}
-	if c.Contact != "" {
-		if d.Contact, err = keyring.Seal(dataKey, []byte(c.Contact), fieldAAD(c.ID, "contact")); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range c.Followups {
-		note, err := keyring.Seal(dataKey, []byte(f.Note), fieldAAD(c.ID, "followup|"+f.ID))
-		if err != nil {
-			return nil, err
-		}
-		d.Followups = append(d.Followups, followupDoc{ID: f.ID, Date: f.Date, Note: note,
-			Author: f.Author, AuthorRole: f.AuthorRole, RecordedAt: f.RecordedAt})
-	}
-	return d, nil
-}
-
-// open decrypts a stored case; it returns the data key too, for re-sealing after an
-// edit.
-func open(d *caseDoc, ring *keyring.Ring) (*Case, []byte, error) {
-	if d.Erased != nil || d.Key == nil {
-		return nil, nil, ErrNotFound
-	}
-	dataKey, err := ring.Unwrap(*d.Key, caseKeyAAD(d.ID))
-	if err != nil {
-		return nil, nil, fmt.Errorf("unwrap data key: %w", err)
-	}
-	c := &Case{
-		ID: d.ID, Ref: d.Ref, Org: d.Org, Subject: d.Subject, Incident: d.Incident,
-		Perpetrators: d.Perpetrators, Violations: d.Violations, Survivor: d.Survivor,
-		Consent: d.Consent, Response: d.Response, Grants: d.Grants, RecordedBy: d.RecordedBy,
-		RecordedAt: d.RecordedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC(), Version: d.Version,
-		Period: d.Period, Followups: make([]Followup, 0, len(d.Followups)),
-		Imported: d.Imported,
-	}
-	if c.Grants == nil {
-		c.Grants = []Grant{}
-	}
-	pt, err := keyring.Open(dataKey, d.Narrative, fieldAAD(d.ID, "narrative"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("narrative: %w", err)
-	}
-	c.Narrative = string(pt)
-	if len(d.Contact) > 0 {
-		if pt, err = keyring.Open(dataKey, d.Contact, fieldAAD(d.ID, "contact")); err != nil {
-			return nil, nil, fmt.Errorf("contact: %w", err)
-		}
-		c.Contact = string(pt)
-	}
-	for _, f := range d.Followups {
-		pt, err := keyring.Open(dataKey, f.Note, fieldAAD(d.ID, "followup|"+f.ID))
-		if err != nil {
-			return nil, nil, fmt.Errorf("follow-up %s: %w", f.ID, err)
-		}
-		c.Followups = append(c.Followups, Followup{ID: f.ID, Date: f.Date, Note: string(pt),
-			Author: f.Author, AuthorRole: f.AuthorRole, RecordedAt: f.RecordedAt.UTC()})
-	}
-	return c, dataKey, nil
-}

@@ -236,9 +236,8 @@ var errFollowupThere = errors.New("the follow-up was added before")
 // followupKeys is the namespace of the ids of follow-ups sent with a key.
 var followupKeys = uuid.MustParse("5b0f5d0e-2c59-4d6a-9a5e-6f1c2f3b7a01")
 
-// MaxGrants bounds the live shares of one case: the MongoDB filter of authorization
-// (authz.CaseFilter) checks grant positions one by one, because the embedded store
-// cannot match two conditions on one array element ($elemMatch).
+// MaxGrants bounds the live shares of one case; authorization (authz.MaxGrants) looks
+// at no more, so a grant beyond them is refused here rather than stored to open nothing.
 const MaxGrants = 8
 
 // Grant shares the case with id with the legal partner user (username for display)

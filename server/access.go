@@ -79,9 +79,6 @@ func (s *Server) record(c *gin.Context, action, object, outcome, detail string) 
 	u := userOf(c)
 	org := u.Org
 	if org == "" {
-		org = c.GetString("audit_org")
-	}
-	if org == "" {
 		return nil
 	}
 	_, err := s.Audit.Append(context.WithoutCancel(c.Request.Context()), audit.Entry{

@@ -140,7 +140,7 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 // testAccounts is the tests' accounts store, second factors under mode.
 func testAccounts(db *database.DB, clock *testClock, mode string) *accounts.Store {
 	return accounts.NewStore(db.Database, accounts.Options{
-		Now: clock.Now, IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour,
+		Now: clock.Now, IdleTimeout: 30 * 24 * time.Hour, MaxLifetime: 60 * 24 * time.Hour, InsecureFastHashes: true,
 		SecretKey: testSecretKey, SecondFactor: mode,
 	})
 }

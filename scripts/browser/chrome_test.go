@@ -26,6 +26,9 @@ const (
 // none it skips the test, or fails it when REGISTRO_BROWSER_REQUIRED=1 (CI).
 func findChromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the browser tests run in make test, not in the short tier (make check)")
+	}
 	names := []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
 	if c := os.Getenv("CHROMIUM"); c != "" {
 		names = append([]string{c}, names...)
