@@ -15,7 +15,7 @@ import (
 // opListAudit returns a page of the caller's organization's access log, filtered by q
 // (action, actor, object, from, to, limit, before), and the entry number to continue
 // before.
-func (s *Server) opListAudit(c *gin.Context, q url.Values) ([]audit.Entry, int64, error) {
+func (s *Server) opListAudit(c *gin.Context, q url.Values) (entries []audit.Entry, next int64, err error) {
 	sub, err := s.can(c, "audit", "read", userOf(c).Org)
 	if err != nil {
 		return nil, 0, err
@@ -50,13 +50,12 @@ func (s *Server) opListAudit(c *gin.Context, q url.Values) ([]audit.Entry, int64
 	if err := e.Err(); err != nil {
 		return nil, 0, err
 	}
-	entries, next, err := s.Audit.Entries(c.Request.Context(), f)
-	if err != nil {
+	le := entry{Action: "audit.read"}
+	defer s.logged(c, &err, &le)
+	if entries, next, err = s.Audit.Entries(c.Request.Context(), f); err != nil {
 		return nil, 0, err
 	}
-	if err := s.record(c, "audit.read", "", "ok", strconv.Itoa(len(entries))+" entries"); err != nil {
-		return nil, 0, err
-	}
+	le.Detail = strconv.Itoa(len(entries)) + " entries"
 	if entries == nil {
 		entries = []audit.Entry{}
 	}
@@ -64,16 +63,17 @@ func (s *Server) opListAudit(c *gin.Context, q url.Values) ([]audit.Entry, int64
 }
 
 // opVerifyAudit checks the hash chain of the caller's organization's access log.
-func (s *Server) opVerifyAudit(c *gin.Context) (audit.Result, error) {
+func (s *Server) opVerifyAudit(c *gin.Context) (res audit.Result, err error) {
 	sub, err := s.can(c, "audit", "read", userOf(c).Org)
 	if err != nil {
 		return audit.Result{}, err
 	}
-	res, err := s.Audit.Verify(c.Request.Context(), sub.Org)
-	if err != nil {
-		return audit.Result{}, err
+	le := entry{Action: "audit.verify"}
+	defer s.logged(c, &err, &le)
+	if res, err = s.Audit.Verify(c.Request.Context(), sub.Org); err == nil {
+		le.Detail = strconv.FormatBool(res.OK)
 	}
-	return res, s.record(c, "audit.verify", "", "ok", strconv.FormatBool(res.OK))
+	return res, err
 }
 
 func (s *Server) listAudit(c *gin.Context) error {

@@ -19,42 +19,35 @@ import (
 // API handlers render their results as JSON and the page handlers as HTML, so both
 // faces of Registro apply one rule.
 
-func (s *Server) opCreateCase(c *gin.Context, in cases.Input, key string) (*cases.Case, bool, error) {
+func (s *Server) opCreateCase(c *gin.Context, in cases.Input, key string) (_ *cases.Case, _ bool, err error) {
 	if _, err := s.can(c, "case", "create", userOf(c).Org); err != nil {
 		return nil, false, err
 	}
 	if utf8.RuneCountInString(key) > 200 {
 		return nil, false, validation.Field("Idempotency-Key", "at most 200 characters")
 	}
-	k, replayed, err := s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
-	if err != nil {
-		_ = s.record(c, "case.create", "", outcomeOf(err), "")
-		return nil, false, err
-	}
-	return k, replayed, nil
+	defer s.logged(c, &err, &entry{Action: "case.create", ByStore: true})
+	return s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
 }
 
 // opReadCase returns a case with its narrative: every such read goes to the access
 // log, and none is served when the log cannot be written.
-func (s *Server) opReadCase(c *gin.Context, id string) (*cases.Case, error) {
+func (s *Server) opReadCase(c *gin.Context, id string) (k *cases.Case, err error) {
 	sub, scopes, err := s.scopes(c, "case", "read")
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.Cases.Case(c.Request.Context(), id, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.read", id, outcomeOf(err), "")
-		return nil, err
+	e := entry{Action: "case.read", Object: id}
+	defer s.logged(c, &err, &e)
+	if k, err = s.Cases.Case(c.Request.Context(), id, s.caseAllow(sub, scopes)); err == nil {
+		e.Detail = k.Ref
 	}
-	if err := s.record(c, "case.read", id, "ok", k.Ref); err != nil {
-		return nil, err
-	}
-	return k, nil
+	return k, err
 }
 
 // opListCases returns a page of the cases in the caller's reach, filtered by q (from,
 // to, district, perpetrator, violation, status, limit, cursor).
-func (s *Server) opListCases(c *gin.Context, q url.Values) ([]cases.Summary, string, error) {
+func (s *Server) opListCases(c *gin.Context, q url.Values) (items []cases.Summary, next string, err error) {
 	sub, scopes, err := s.scopes(c, "case", "read")
 	if err != nil {
 		return nil, "", err
@@ -63,57 +56,44 @@ func (s *Server) opListCases(c *gin.Context, q url.Values) ([]cases.Summary, str
 	if err != nil {
 		return nil, "", err
 	}
-	items, next, err := s.Cases.List(c.Request.Context(), lq)
-	if err != nil {
+	e := entry{Action: "case.list"}
+	defer s.logged(c, &err, &e)
+	if items, next, err = s.Cases.List(c.Request.Context(), lq); err != nil {
 		return nil, "", err
 	}
-	if err := s.record(c, "case.list", "", "ok", strconv.Itoa(len(items))+" cases"); err != nil {
-		return nil, "", err
-	}
+	e.Detail = strconv.Itoa(len(items)) + " cases"
 	if items == nil {
 		items = []cases.Summary{}
 	}
 	return items, next, nil
 }
 
-func (s *Server) opUpdateCase(c *gin.Context, id string, p cases.Patch) (*cases.Case, error) {
+func (s *Server) opUpdateCase(c *gin.Context, id string, p cases.Patch) (_ *cases.Case, err error) {
 	sub, scopes, err := s.scopes(c, "case", "update")
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.Cases.Update(c.Request.Context(), actorOf(c), id, p, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.update", id, outcomeOf(err), "")
-		return nil, err
-	}
-	return k, nil
+	defer s.logged(c, &err, &entry{Action: "case.update", Object: id, ByStore: true})
+	return s.Cases.Update(c.Request.Context(), actorOf(c), id, p, s.caseAllow(sub, scopes))
 }
 
-func (s *Server) opAddFollowup(c *gin.Context, id string, in cases.FollowupInput) (*cases.Case, error) {
+func (s *Server) opAddFollowup(c *gin.Context, id string, in cases.FollowupInput) (_ *cases.Case, err error) {
 	sub, scopes, err := s.scopes(c, "case", "followup")
 	if err != nil {
 		return nil, err
 	}
-	k, err := s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.followup", id, outcomeOf(err), "")
-		return nil, err
-	}
-	return k, nil
+	defer s.logged(c, &err, &entry{Action: "case.followup", Object: id, ByStore: true})
+	return s.Cases.AddFollowup(c.Request.Context(), actorOf(c), id, in, s.caseAllow(sub, scopes))
 }
 
 // opEraseCase crypto-shreds a case and returns its reference.
-func (s *Server) opEraseCase(c *gin.Context, id string) (string, error) {
+func (s *Server) opEraseCase(c *gin.Context, id string) (_ string, err error) {
 	sub, scopes, err := s.scopes(c, "case", "erase")
 	if err != nil {
 		return "", err
 	}
-	ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.erase", id, outcomeOf(err), "")
-		return "", err
-	}
-	return ref, nil
+	defer s.logged(c, &err, &entry{Action: "case.erase", Object: id, ByStore: true})
+	return s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
 }
 
 func (s *Server) createCase(c *gin.Context) error {

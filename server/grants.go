@@ -20,11 +20,13 @@ type grantInput struct {
 // opGrantCase shares a case with a legal partner of the organization. Only accounts
 // with the legal role can receive a share; the store refuses one without the
 // survivor's consent to legal sharing.
-func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (*cases.Case, error) {
+func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (_ *cases.Case, err error) {
 	sub, scopes, err := s.scopes(c, "case", "share")
 	if err != nil {
 		return nil, err
 	}
+	le := entry{Action: "case.grant", Object: id, ByStore: true}
+	defer s.logged(c, &err, &le)
 	e := &validation.Error{}
 	expires, perr := time.Parse(time.RFC3339, in.ExpiresAt)
 	if perr != nil {
@@ -55,24 +57,20 @@ func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (*cases.C
 			e.Add("user", "the account is disabled")
 		}
 	}
-	if err := e.Err(); err != nil {
-		_ = s.record(c, "case.grant", id, "invalid", "")
-		return nil, err
+	if verr := e.Err(); verr != nil {
+		return nil, verr
 	}
-	k, err := s.Cases.Grant(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, expires, s.caseAllow(sub, scopes))
-	if err != nil {
-		_ = s.record(c, "case.grant", id, outcomeOf(err), grantee.Username)
-		return nil, err
-	}
-	return k, nil
+	le.Detail = grantee.Username
+	return s.Cases.Grant(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, expires, s.caseAllow(sub, scopes))
 }
 
 // opRevokeGrant ends a legal partner's share of a case.
-func (s *Server) opRevokeGrant(c *gin.Context, id, user string) error {
+func (s *Server) opRevokeGrant(c *gin.Context, id, user string) (err error) {
 	sub, scopes, err := s.scopes(c, "case", "share")
 	if err != nil {
 		return err
 	}
+	defer s.logged(c, &err, &entry{Action: "case.revoke", Object: id, ByStore: true})
 	grantee, err := s.Accounts.User(c.Request.Context(), user)
 	if err == nil && grantee.Org != sub.Org {
 		err = errNotFound
@@ -80,11 +78,7 @@ func (s *Server) opRevokeGrant(c *gin.Context, id, user string) error {
 	if err == nil {
 		_, err = s.Cases.Revoke(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, s.caseAllow(sub, scopes))
 	}
-	if err != nil {
-		_ = s.record(c, "case.revoke", id, outcomeOf(err), "")
-		return err
-	}
-	return nil
+	return err
 }
 
 func (s *Server) grantCase(c *gin.Context) error {

@@ -25,22 +25,19 @@ type passwordInput struct {
 
 // opOwnPassword changes the caller's password; token is the session that stays open
 // (the others end). A wrong current password counts as a failed sign-in.
-func (s *Server) opOwnPassword(c *gin.Context, current, next, token string) error {
+func (s *Server) opOwnPassword(c *gin.Context, current, next, token string) (err error) {
 	me := userOf(c)
-	err := s.Accounts.ChangeOwnPassword(c.Request.Context(), me.ID, current, next, token)
-	switch {
-	case errors.Is(err, accounts.ErrBadCredentials), errors.Is(err, accounts.ErrThrottled):
+	le := entry{Action: "user.password", Object: me.ID}
+	defer s.logged(c, &err, &le)
+	err = s.Accounts.ChangeOwnPassword(c.Request.Context(), me.ID, current, next, token)
+	if errors.Is(err, accounts.ErrBadCredentials) || errors.Is(err, accounts.ErrThrottled) {
 		// Counted and logged as a sign-in attempt would be: a guess at her password.
-		_ = s.record(c, "user.password", me.ID, outcomeLogin(err), "")
+		le.Outcome = outcomeLogin(err)
 		if errors.Is(err, accounts.ErrBadCredentials) {
 			err = validation.Field("current", "wrong password")
 		}
-		return err
-	case err != nil:
-		_ = s.record(c, "user.password", me.ID, outcomeOf(err), "")
-		return err
 	}
-	return s.record(c, "user.password", me.ID, "ok", "")
+	return err
 }
 
 func (s *Server) changeOwnPassword(c *gin.Context) error {
@@ -68,18 +65,18 @@ func (s *Server) opBeginSecondFactor(c *gin.Context) (accounts.Enrolment, error)
 
 // opConfirmSecondFactor activates the enrolment with one code from the app and
 // returns the recovery codes, shown this once.
-func (s *Server) opConfirmSecondFactor(c *gin.Context, code string) ([]string, error) {
+func (s *Server) opConfirmSecondFactor(c *gin.Context, code string) (recovery []string, err error) {
 	me := userOf(c)
 	if me.SecondFactor {
 		_ = s.record(c, "user.second_factor", me.ID, "denied", "already set up")
 		return nil, errFactorActive
 	}
-	recovery, err := s.Accounts.ConfirmTOTP(c.Request.Context(), me.ID, code)
-	if err != nil {
-		_ = s.record(c, "user.second_factor", me.ID, outcomeOf(err), "enrol")
-		return nil, err
+	le := entry{Action: "user.second_factor", Object: me.ID, Detail: "enrol"}
+	defer s.logged(c, &err, &le)
+	if recovery, err = s.Accounts.ConfirmTOTP(c.Request.Context(), me.ID, code); err == nil {
+		le.Detail = "enrolled"
 	}
-	return recovery, s.record(c, "user.second_factor", me.ID, "ok", "enrolled")
+	return recovery, err
 }
 
 func (s *Server) beginSecondFactor(c *gin.Context) error {
@@ -120,13 +117,10 @@ func (s *Server) listOwnSessions(c *gin.Context) error {
 
 // opEndOtherSessions signs the caller out everywhere but here (token), and disowns
 // the devices her sign-ins were remembered on.
-func (s *Server) opEndOtherSessions(c *gin.Context, token string) (int, error) {
+func (s *Server) opEndOtherSessions(c *gin.Context, token string) (n int, err error) {
 	me := userOf(c)
-	n, err := s.Accounts.EndOtherSessions(c.Request.Context(), me.ID, token)
-	if err != nil {
-		return 0, err
-	}
-	return n, s.record(c, "user.sessions", me.ID, "ok", "ended the others")
+	defer s.logged(c, &err, &entry{Action: "user.sessions", Object: me.ID, Detail: "ended the others"})
+	return s.Accounts.EndOtherSessions(c.Request.Context(), me.ID, token)
 }
 
 func (s *Server) endOtherSessions(c *gin.Context) error {

@@ -227,7 +227,9 @@ func tableName(v *view, dims []string) string {
 // showReleaseStats fills the page from a release: the one asked for (period, and for
 // coordinators version), else the newest. An organization without releases, or a
 // period without one, gets the page's explanation and no table.
-func (s *Server) showReleaseStats(c *gin.Context, v *view, p statsPermit, data *statsPage) (int, error) {
+func (s *Server) showReleaseStats(c *gin.Context, v *view, p statsPermit, data *statsPage) (_ int, err error) {
+	le := entry{Action: "stats.read"}
+	defer s.logged(c, &err, &le)
 	ctx := c.Request.Context()
 	period := v.Val("period")
 	if period == "" && len(data.Released) > 0 {
@@ -292,8 +294,8 @@ func (s *Server) showReleaseStats(c *gin.Context, v *view, p statsPermit, data *
 		q.Set("version", strconv.Itoa(rel.Version))
 	}
 	data.CSV, data.XLSX = exportURL(q, "csv"), exportURL(q, "xlsx")
-	detail := "page release " + rel.Period + " v" + strconv.Itoa(rel.Version) + " by=" + v.Val("table")
-	return http.StatusOK, s.record(c, "stats.read", "", "ok", detail)
+	le.Detail = "page release " + rel.Period + " v" + strconv.Itoa(rel.Version) + " by=" + v.Val("table")
+	return http.StatusOK, nil
 }
 
 // releaseTrend is the trend chart of a release: a year's four quarters, or a

@@ -16,7 +16,9 @@ import (
 
 // showLiveStats fills the page with the exact live numbers of a quarter or a range of
 // months, for those who may read the cases.
-func (s *Server) showLiveStats(c *gin.Context, v *view, p statsPermit, data *statsPage) error {
+func (s *Server) showLiveStats(c *gin.Context, v *view, p statsPermit, data *statsPage) (err error) {
+	le := entry{Action: "stats.read"}
+	defer s.logged(c, &err, &le)
 	now := s.Now()
 	for _, q := range lastQuarters(now, 8) {
 		data.Quarters = append(data.Quarters, periodChoice{q, stats.PeriodLabel(q, v.Lang)})
@@ -74,7 +76,8 @@ func (s *Server) showLiveStats(c *gin.Context, v *view, p statsPermit, data *sta
 		q.Set("to", to)
 	}
 	data.CSV, data.XLSX = exportURL(q, "csv"), exportURL(q, "xlsx")
-	return s.record(c, "stats.read", "", "ok", "page live "+per.Label()+" by="+v.Val("table"))
+	le.Detail = "page live " + per.Label() + " by=" + v.Val("table")
+	return nil
 }
 
 // drawStats fills the page's grand total and bar charts from the tables table shows.

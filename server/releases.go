@@ -43,47 +43,43 @@ func releaseViewOf(rel *stats.Release, lang string) releaseView {
 // opPublish publishes the next version of the release of period for the caller's
 // organization. Only those who may publish may; the attempt goes to the access log
 // whatever its outcome. It returns releases.Store.Publish's errors.
-func (s *Server) opPublish(c *gin.Context, period string) (*stats.Release, error) {
+func (s *Server) opPublish(c *gin.Context, period string) (rel *stats.Release, err error) {
 	me := userOf(c)
 	if _, err := s.can(c, "stats", "publish", me.Org); err != nil {
 		return nil, err
 	}
+	le := entry{Action: "stats.publish"}
+	defer s.logged(c, &err, &le)
 	ctx := c.Request.Context()
 	k, err := s.thresholdOf(ctx, me.Org)
 	if err != nil {
 		return nil, err
 	}
-	rel, err := s.Releases.Publish(ctx, me.Org, k, period, me.Username)
-	if err != nil {
-		object := ""
+	if rel, err = s.Releases.Publish(ctx, me.Org, k, period, me.Username); err != nil {
 		if _, perr := stats.ParseReleasePeriod("period", period); perr == nil {
-			object = period
+			le.Object = period
 		}
 		code, body := status(err)
-		_ = s.record(c, "stats.publish", object, outcomeOf(err), fmt.Sprintf("%d %s", code, body.Code))
+		le.Detail = fmt.Sprintf("%d %s", code, body.Code)
 		return nil, err
 	}
-	detail := fmt.Sprintf("%s v%d: %d survivors changed, %d positions hidden", rel.Period, rel.Version, rel.Changed, rel.Hidden())
-	if err := s.record(c, "stats.publish", rel.Period, "ok", detail); err != nil {
-		return nil, err
-	}
+	le.Object = rel.Period
+	le.Detail = fmt.Sprintf("%s v%d: %d survivors changed, %d positions hidden", rel.Period, rel.Version, rel.Changed, rel.Hidden())
 	return rel, nil
 }
 
 // opListReleases lists every release version of the caller's organization, for those
 // who may read its statistics.
-func (s *Server) opListReleases(c *gin.Context) ([]releases.Summary, error) {
+func (s *Server) opListReleases(c *gin.Context) (list []releases.Summary, err error) {
 	if _, err := s.permitStats(c); err != nil {
 		return nil, err
 	}
-	list, err := s.Releases.List(c.Request.Context(), userOf(c).Org)
-	if err != nil {
-		return nil, err
+	le := entry{Action: "stats.read"}
+	defer s.logged(c, &err, &le)
+	if list, err = s.Releases.List(c.Request.Context(), userOf(c).Org); err == nil {
+		le.Detail = fmt.Sprintf("releases: %d versions", len(list))
 	}
-	if err := s.record(c, "stats.read", "", "ok", fmt.Sprintf("releases: %d versions", len(list))); err != nil {
-		return nil, err
-	}
-	return list, nil
+	return list, err
 }
 
 // publishRelease answers POST /api/v1/stats/releases {"period":"2026-Q2"}: 201 with

@@ -74,7 +74,7 @@ type statsAnswer struct {
 // opStats builds the table q asks for: live for those who may read the cases (unless
 // they ask for source=release), from the releases for everyone else. Every request
 // goes to the access log once, as stats.export when it is a download.
-func (s *Server) opStats(c *gin.Context, q statsQuery) (statsAnswer, error) {
+func (s *Server) opStats(c *gin.Context, q statsQuery) (_ statsAnswer, err error) {
 	p, err := s.permitStats(c)
 	if err != nil {
 		return statsAnswer{}, err
@@ -87,6 +87,8 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (statsAnswer, error) {
 	default:
 		e.Add("format", "json, csv or xlsx")
 	}
+	le := entry{Action: statsAction(format)}
+	defer s.logged(c, &err, &le)
 	source := q.Source
 	switch source {
 	case "":
@@ -134,20 +136,17 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (statsAnswer, error) {
 		}
 	}
 	ans.Format = format
-	if err := s.recordStats(c, format, detail); err != nil {
-		return statsAnswer{}, err
-	}
+	le.Detail = detail + " " + orDefault(format, "json")
 	return ans, nil
 }
 
-// recordStats writes the one access-log entry of a statistics request: what was shown
-// (period, version, grouping) and how, never a number.
-func (s *Server) recordStats(c *gin.Context, format, detail string) error {
-	action := "stats.read"
+// statsAction is the access-log action of a statistics request: what was shown
+// (period, version, grouping) goes in its detail, never a number.
+func statsAction(format string) string {
 	if format == "csv" || format == "xlsx" {
-		action = "stats.export"
+		return "stats.export"
 	}
-	return s.record(c, action, "", "ok", detail+" "+orDefault(format, "json"))
+	return "stats.read"
 }
 
 // statsLang is the language of the labels: the one asked for, else the account's,

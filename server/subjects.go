@@ -26,22 +26,21 @@ type lookupInput struct {
 // opLookupSubject returns the pseudonym of uic in the caller's organization. Only a
 // role that reads every case of the organization may ask: for anyone else a pseudonym
 // would name cases she cannot see.
-func (s *Server) opLookupSubject(c *gin.Context, uic string) (string, error) {
+func (s *Server) opLookupSubject(c *gin.Context, uic string) (subject string, err error) {
 	sub, scopes, err := s.scopes(c, "case", "read")
 	if err != nil {
 		return "", err
 	}
+	le := entry{Action: "subject.lookup"}
+	defer s.logged(c, &err, &le)
 	if !slices.Contains(scopes, authz.ScopeOrg) {
-		_ = s.record(c, "subject.lookup", "", "denied", "")
 		return "", errForbidden
 	}
-	subject, err := s.Cases.SubjectOf(c.Request.Context(), sub.Org, uic)
-	if err != nil {
-		_ = s.record(c, "subject.lookup", "", outcomeOf(err), "")
-		return "", err
+	if subject, err = s.Cases.SubjectOf(c.Request.Context(), sub.Org, uic); err == nil {
+		// The pseudonym names her in the log of a rights request; the code never does.
+		le.Object, le.Detail = subject, "rights request"
 	}
-	// The pseudonym names her in the log of a rights request; the code never does.
-	return subject, s.record(c, "subject.lookup", subject, "ok", "rights request")
+	return subject, err
 }
 
 func (s *Server) lookupSubject(c *gin.Context) error {
@@ -108,7 +107,7 @@ type subjectConsentInput struct {
 // the effects of each case's own change (a withdrawn legal-sharing consent ends its
 // shares; a withdrawn statistics consent takes it out of the numbers; a withdrawn
 // contact consent deletes the contact). It returns how many cases changed.
-func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectConsentInput) (int, error) {
+func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectConsentInput) (n int, err error) {
 	sub, scopes, err := s.orgScoped(c, "update", "subject.consent")
 	if err != nil {
 		return 0, err
@@ -120,8 +119,9 @@ func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectCons
 	if err != nil {
 		return 0, err
 	}
+	le := entry{Action: "subject.consent", Object: subject}
+	defer s.logged(c, &err, &le)
 	allow := s.caseAllow(sub, scopes)
-	n := 0
 	for _, id := range ids {
 		err := retrySubject(func() error {
 			k, err := s.Cases.Case(c.Request.Context(), id, allow)
@@ -134,17 +134,18 @@ func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectCons
 			return err
 		})
 		if err != nil {
-			_ = s.record(c, "subject.consent", subject, outcomeOf(err), fmt.Sprintf("rights request: %d of %d cases changed", n, len(ids)))
+			le.Detail = fmt.Sprintf("rights request: %d of %d cases changed", n, len(ids))
 			return n, err
 		}
 		n++
 	}
-	return n, s.record(c, "subject.consent", subject, "ok", fmt.Sprintf("rights request: %s on %d cases", consentDetail(in), n))
+	le.Detail = fmt.Sprintf("rights request: %s on %d cases", consentDetail(in), n)
+	return n, nil
 }
 
 // opSubjectErase erases every case of subject (cancellation, Ley 29733), each as its
 // own erasure is, and returns their references.
-func (s *Server) opSubjectErase(c *gin.Context, subject string) ([]string, error) {
+func (s *Server) opSubjectErase(c *gin.Context, subject string) (refs []string, err error) {
 	sub, scopes, err := s.orgScoped(c, "erase", "subject.erase")
 	if err != nil {
 		return nil, err
@@ -153,16 +154,18 @@ func (s *Server) opSubjectErase(c *gin.Context, subject string) ([]string, error
 	if err != nil {
 		return nil, err
 	}
-	var refs []string
+	le := entry{Action: "subject.erase", Object: subject}
+	defer s.logged(c, &err, &le)
 	for _, id := range ids {
 		ref, err := s.Cases.Erase(c.Request.Context(), actorOf(c), id, s.caseAllow(sub, scopes))
 		if err != nil {
-			_ = s.record(c, "subject.erase", subject, outcomeOf(err), fmt.Sprintf("rights request: %d of %d cases erased", len(refs), len(ids)))
+			le.Detail = fmt.Sprintf("rights request: %d of %d cases erased", len(refs), len(ids))
 			return refs, err
 		}
 		refs = append(refs, ref)
 	}
-	return refs, s.record(c, "subject.erase", subject, "ok", fmt.Sprintf("rights request: %d cases erased", len(refs)))
+	le.Detail = fmt.Sprintf("rights request: %d cases erased", len(refs))
+	return refs, nil
 }
 
 // retrySubject runs f again when a case changed between its read and its update.

@@ -71,11 +71,13 @@ type accessByRole struct {
 }
 
 // opSubjectSummary gathers what is kept about subject in the caller's organization.
-func (s *Server) opSubjectSummary(c *gin.Context, subject string) (subjectSummary, error) {
+func (s *Server) opSubjectSummary(c *gin.Context, subject string) (_ subjectSummary, err error) {
 	sub, scopes, err := s.orgScoped(c, "read", "subject.see")
 	if err != nil {
 		return subjectSummary{}, err
 	}
+	le := entry{Action: "subject.see", Object: subject}
+	defer s.logged(c, &err, &le)
 	ids, err := s.subjectCases(c, sub, scopes, subject)
 	if err != nil {
 		return subjectSummary{}, err
@@ -113,7 +115,8 @@ func (s *Server) opSubjectSummary(c *gin.Context, subject string) (subjectSummar
 		}
 		out.Cases = append(out.Cases, cs)
 	}
-	return out, s.record(c, "subject.see", subject, "ok", "rights request: what is kept, "+strconv.Itoa(len(out.Cases))+" cases")
+	le.Detail = "rights request: what is kept, " + strconv.Itoa(len(out.Cases)) + " cases"
+	return out, nil
 }
 
 // roleCache names the role of the accounts met in the access log, once each.

@@ -17,16 +17,16 @@ type orgInput struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) opCreateOrg(c *gin.Context, in orgInput) (accounts.Org, error) {
+func (s *Server) opCreateOrg(c *gin.Context, in orgInput) (o accounts.Org, err error) {
 	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
 		return accounts.Org{}, err
 	}
-	o, err := s.Accounts.CreateOrg(c.Request.Context(), in.Code, in.Name)
-	if err != nil {
-		_ = s.record(c, "org.create", in.Code, outcomeOf(err), "")
-		return accounts.Org{}, err
+	le := entry{Action: "org.create", Object: in.Code}
+	defer s.logged(c, &err, &le)
+	if o, err = s.Accounts.CreateOrg(c.Request.Context(), in.Code, in.Name); err == nil {
+		le.Object = o.Code
 	}
-	return o, s.record(c, "org.create", o.Code, "ok", "")
+	return o, err
 }
 
 func (s *Server) opListOrgs(c *gin.Context) ([]accounts.Org, error) {
@@ -183,14 +183,16 @@ func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, ge
 		generated = accounts.GeneratePassword()
 		in.Password = generated
 	}
-	u, err := s.Accounts.CreateUser(c.Request.Context(), accounts.NewUser{
-		Username: in.Username, Org: in.Org, Role: accounts.Role(in.Role), Password: in.Password, Lang: in.Lang,
-	})
+	u, err := func() (u accounts.User, err error) {
+		le := entry{Action: "user.create"}
+		defer s.logged(c, &err, &le)
+		u, err = s.Accounts.CreateUser(c.Request.Context(), accounts.NewUser{
+			Username: in.Username, Org: in.Org, Role: accounts.Role(in.Role), Password: in.Password, Lang: in.Lang,
+		})
+		le.Object, le.Detail = u.ID, string(u.Role)
+		return u, err
+	}()
 	if err != nil {
-		_ = s.record(c, "user.create", "", outcomeOf(err), "")
-		return accounts.User{}, "", err
-	}
-	if err := s.record(c, "user.create", u.ID, "ok", string(u.Role)); err != nil {
 		return accounts.User{}, "", err
 	}
 	if err := s.noteChange(c, u, "created"); err != nil {
@@ -273,17 +275,17 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 	if in.SecondFactor != nil && *in.SecondFactor {
 		return accounts.User{}, validation.Field("second_factor", "only false (remove it): its owner sets one up on her own account")
 	}
-	u, err := s.Accounts.UpdateUser(ctx, target.ID, p)
-	if err == nil && in.SecondFactor != nil {
-		if err = s.Accounts.RemoveSecondFactor(ctx, target.ID); err == nil {
-			u, err = s.Accounts.User(ctx, target.ID)
+	u, err := func() (u accounts.User, err error) {
+		defer s.logged(c, &err, &entry{Action: "user.update", Object: target.ID, Detail: changed(in)})
+		u, err = s.Accounts.UpdateUser(ctx, target.ID, p)
+		if err == nil && in.SecondFactor != nil {
+			if err = s.Accounts.RemoveSecondFactor(ctx, target.ID); err == nil {
+				u, err = s.Accounts.User(ctx, target.ID)
+			}
 		}
-	}
+		return u, err
+	}()
 	if err != nil {
-		_ = s.record(c, "user.update", target.ID, outcomeOf(err), "")
-		return accounts.User{}, err
-	}
-	if err := s.record(c, "user.update", u.ID, "ok", changed(in)); err != nil {
 		return accounts.User{}, err
 	}
 	if err := s.noteChange(c, u, changedWhat(in)); err != nil {
