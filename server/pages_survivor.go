@@ -16,7 +16,7 @@ import (
 // page after that names her by the pseudonym alone. She sees what is kept about her (a
 // printable summary), has any field corrected (each case's own edit page), gives or
 // withdraws a consent on all her cases at once, or has all of them erased. Each step
-// is a rights request in the access log (the operations of subjects.go).
+// is a rights request in the access log (the operations of op_subjects.go).
 
 func (s *Server) rightsRoutes(web *gin.RouterGroup) {
 	web.GET("/rights", s.page(s.showRights))

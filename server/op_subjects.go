@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -41,19 +40,6 @@ func (s *Server) opLookupSubject(c *gin.Context, uic string) (subject string, er
 		le.Object, le.Detail = subject, "rights request"
 	}
 	return subject, err
-}
-
-func (s *Server) lookupSubject(c *gin.Context) error {
-	var in lookupInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	subject, err := s.opLookupSubject(c, in.UIC)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"subject": subject})
-	return nil
 }
 
 // validSubject is the check of a ?subject= filter.
@@ -186,29 +172,4 @@ func consentDetail(in subjectConsentInput) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, " ")
-}
-
-func (s *Server) subjectConsent(c *gin.Context) error {
-	var in subjectConsentInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	n, err := s.opSubjectConsent(c, c.Param("subject"), in)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"updated": n})
-	return nil
-}
-
-func (s *Server) subjectErase(c *gin.Context) error {
-	refs, err := s.opSubjectErase(c, c.Param("subject"))
-	if err != nil {
-		return err
-	}
-	if refs == nil {
-		refs = []string{}
-	}
-	c.JSON(http.StatusOK, gin.H{"erased": refs})
-	return nil
 }

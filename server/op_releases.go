@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,36 +79,6 @@ func (s *Server) opListReleases(c *gin.Context) (list []releases.Summary, err er
 		le.Detail = fmt.Sprintf("releases: %d versions", len(list))
 	}
 	return list, err
-}
-
-// publishRelease answers POST /api/v1/stats/releases {"period":"2026-Q2"}: 201 with
-// the new version.
-func (s *Server) publishRelease(c *gin.Context) error {
-	var in publishInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	rel, err := s.opPublish(c, in.Period)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, releaseViewOf(rel, s.apiLang(c)))
-	return nil
-}
-
-// listReleases answers GET /api/v1/stats/releases.
-func (s *Server) listReleases(c *gin.Context) error {
-	list, err := s.opListReleases(c)
-	if err != nil {
-		return err
-	}
-	lang := s.apiLang(c)
-	out := make([]releaseSummary, len(list))
-	for i, r := range list {
-		out[i] = summaryOf(r, lang)
-	}
-	c.JSON(http.StatusOK, gin.H{"releases": out})
-	return nil
 }
 
 // apiLang is the caller's language for labels: lang=en in the query, else the

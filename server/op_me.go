@@ -1,9 +1,7 @@
 package server
 
 import (
-	"encoding/base64"
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -40,18 +38,6 @@ func (s *Server) opOwnPassword(c *gin.Context, current, next, token string) (err
 	return err
 }
 
-func (s *Server) changeOwnPassword(c *gin.Context) error {
-	var in passwordInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	if err := s.opOwnPassword(c, in.Current, in.New, bearerToken(c)); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
-}
-
 // opBeginSecondFactor starts the caller's enrolment: a new secret, as text, as an
 // otpauth:// address and as a QR code.
 func (s *Server) opBeginSecondFactor(c *gin.Context) (accounts.Enrolment, error) {
@@ -79,40 +65,8 @@ func (s *Server) opConfirmSecondFactor(c *gin.Context, code string) (recovery []
 	return recovery, err
 }
 
-func (s *Server) beginSecondFactor(c *gin.Context) error {
-	e, err := s.opBeginSecondFactor(c)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, gin.H{"secret": e.Secret, "otpauth_url": e.URL,
-		"qr_png": base64.StdEncoding.EncodeToString(e.PNG)})
-	return nil
-}
-
 type codeInput struct {
 	Code string `json:"code"`
-}
-
-func (s *Server) confirmSecondFactor(c *gin.Context) error {
-	var in codeInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	recovery, err := s.opConfirmSecondFactor(c, in.Code)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"recovery_codes": recovery})
-	return nil
-}
-
-func (s *Server) listOwnSessions(c *gin.Context) error {
-	list, err := s.Accounts.Sessions(c.Request.Context(), userOf(c).ID, bearerToken(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"sessions": list})
-	return nil
 }
 
 // opEndOtherSessions signs the caller out everywhere but here (token), and disowns
@@ -121,13 +75,4 @@ func (s *Server) opEndOtherSessions(c *gin.Context, token string) (n int, err er
 	me := userOf(c)
 	defer s.logged(c, &err, &entry{Action: "user.sessions", Object: me.ID, Detail: "ended the others"})
 	return s.Accounts.EndOtherSessions(c.Request.Context(), me.ID, token)
-}
-
-func (s *Server) endOtherSessions(c *gin.Context) error {
-	n, err := s.opEndOtherSessions(c, bearerToken(c))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"ended": n})
-	return nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -17,12 +16,6 @@ import (
 // her cases, her consents and when she gave them, the follow-ups and shares with the
 // role of who made them, and who has had access, as roles and dates from the access
 // log. Never anyone else's data: no usernames, account ids or other survivors.
-
-type subjectSummary struct {
-	Subject     string        `json:"subject"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Cases       []caseSummary `json:"cases"`
-}
 
 type caseSummary struct {
 	ID           string           `json:"id"` // to correct a field (PATCH /api/v1/cases/{id})
@@ -138,13 +131,4 @@ func (r roleCache) of(ctx context.Context, userID string) string {
 	}
 	r.roles[userID] = role
 	return role
-}
-
-func (s *Server) subjectSummary(c *gin.Context) error {
-	sum, err := s.opSubjectSummary(c, c.Param("subject"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, sum)
-	return nil
 }

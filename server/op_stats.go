@@ -18,7 +18,7 @@ import (
 // Statistics have two faces (SPEC §4). Whoever may read the cases (a coordinator, for
 // her organization) sees exact live numbers, marked for internal use. Everyone else
 // who may see statistics sees only releases: the frozen, jointly protected tables of
-// closed periods (server/stats_release.go).
+// closed periods (op_stats_release.go).
 
 // statsQuery is a statistics table as asked for in the query string.
 type statsQuery struct {
@@ -175,21 +175,6 @@ func (s *Server) liveReport(c *gin.Context, org string, p stats.Period, dims []s
 		return nil, err
 	}
 	return stats.Live(org, p, facts, dims, s.Cases.Vocabulary(), lang)
-}
-
-// showStats answers the statistics table as JSON, CSV (format=csv or Accept:
-// text/csv) or XLSX (format=xlsx).
-func (s *Server) showStats(c *gin.Context) error {
-	ans, err := s.opStats(c, statsQueryOf(c))
-	if err != nil {
-		return err
-	}
-	switch ans.Format {
-	case "csv", "xlsx":
-		return s.writeStatsFile(c, ans)
-	}
-	c.JSON(http.StatusOK, ans.Report)
-	return nil
 }
 
 // writeStatsFile answers the table as a CSV or XLSX download; the workbook of a

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -79,28 +78,4 @@ func (s *Server) opRevokeGrant(c *gin.Context, id, user string) (err error) {
 		_, err = s.Cases.Revoke(c.Request.Context(), actorOf(c), id, grantee.ID, grantee.Username, s.caseAllow(sub, scopes))
 	}
 	return err
-}
-
-func (s *Server) grantCase(c *gin.Context) error {
-	if _, _, err := s.scopes(c, "case", "share"); err != nil {
-		return err
-	}
-	var in grantInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	k, err := s.opGrantCase(c, c.Param("id"), in)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, k)
-	return nil
-}
-
-func (s *Server) revokeGrant(c *gin.Context) error {
-	if err := s.opRevokeGrant(c, c.Param("id"), c.Param("user")); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -34,31 +33,6 @@ func (s *Server) opListOrgs(c *gin.Context) ([]accounts.Org, error) {
 		return nil, err
 	}
 	return s.Accounts.Orgs(c.Request.Context())
-}
-
-func (s *Server) createOrg(c *gin.Context) error {
-	if _, err := s.can(c, "orgs", "manage", ""); err != nil {
-		return err
-	}
-	var in orgInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	o, err := s.opCreateOrg(c, in)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, o)
-	return nil
-}
-
-func (s *Server) listOrgs(c *gin.Context) error {
-	orgs, err := s.opListOrgs(c)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"orgs": orgs})
-	return nil
 }
 
 type userInput struct {
@@ -201,23 +175,6 @@ func (s *Server) opCreateUser(c *gin.Context, in userInput) (_ accounts.User, ge
 	return u, generated, nil
 }
 
-func (s *Server) createUser(c *gin.Context) error {
-	var in userInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	u, generated, err := s.opCreateUser(c, in)
-	if err != nil {
-		return err
-	}
-	body := gin.H{"user": u}
-	if generated != "" {
-		body["password"] = generated
-	}
-	c.JSON(http.StatusCreated, body)
-	return nil
-}
-
 // opListUsers lists the accounts of org ("" for an admin: every organization; for
 // anyone else: her own).
 func (s *Server) opListUsers(c *gin.Context, org string) ([]accounts.User, error) {
@@ -230,15 +187,6 @@ func (s *Server) opListUsers(c *gin.Context, org string) ([]accounts.User, error
 		return nil, err
 	}
 	return s.Accounts.Users(c.Request.Context(), org)
-}
-
-func (s *Server) listUsers(c *gin.Context) error {
-	users, err := s.opListUsers(c, c.Query("org"))
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"users": users})
-	return nil
 }
 
 type userPatchInput struct {
@@ -292,19 +240,6 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 		return accounts.User{}, err
 	}
 	return u, nil
-}
-
-func (s *Server) updateUser(c *gin.Context) error {
-	var in userPatchInput
-	if err := decode(c, &in); err != nil {
-		return err
-	}
-	u, err := s.opUpdateUser(c, c.Param("id"), in)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"user": u})
-	return nil
 }
 
 // changed names the fields of an account change for the access log, never their values

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -74,22 +73,4 @@ func (s *Server) opVerifyAudit(c *gin.Context) (res audit.Result, err error) {
 		le.Detail = strconv.FormatBool(res.OK)
 	}
 	return res, err
-}
-
-func (s *Server) listAudit(c *gin.Context) error {
-	entries, next, err := s.opListAudit(c, c.Request.URL.Query())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"entries": entries, "next_before": next})
-	return nil
-}
-
-func (s *Server) verifyAudit(c *gin.Context) error {
-	res, err := s.opVerifyAudit(c)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, res)
-	return nil
 }
