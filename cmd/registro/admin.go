@@ -48,15 +48,11 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "Created %s (%s, %s). Password: %s\n", u.Username, u.Role, u.Org, password)
 		return nil
 	case args[0] == "reset-password" && len(args) == 2:
-		a, err := open(ctx, getenv, io.Discard)
+		a, u, err := openForUser(ctx, getenv, args[1])
 		if err != nil {
 			return err
 		}
 		defer a.close()
-		u, err := a.accounts.User(ctx, args[1])
-		if err != nil {
-			return fmt.Errorf("user %s: %w", args[1], err)
-		}
 		password := accounts.GeneratePassword()
 		if _, err := a.accounts.UpdateUser(ctx, u.ID, accounts.UserPatch{Password: &password}); err != nil {
 			return err
@@ -67,15 +63,11 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "New password for %s: %s\n(It must be changed at the next sign-in. The organization's coordinators are told of this reset at their next sign-in.)\n", u.Username, password)
 		return nil
 	case args[0] == "remove-second-factor" && len(args) == 2:
-		a, err := open(ctx, getenv, io.Discard)
+		a, u, err := openForUser(ctx, getenv, args[1])
 		if err != nil {
 			return err
 		}
 		defer a.close()
-		u, err := a.accounts.User(ctx, args[1])
-		if err != nil {
-			return fmt.Errorf("user %s: %w", args[1], err)
-		}
 		if err := a.accounts.RemoveSecondFactor(ctx, u.ID); err != nil {
 			return err
 		}
@@ -86,6 +78,20 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	}
 	return errors.New(userUsage)
+}
+
+// openForUser opens the installation for a shell command on the account username.
+func openForUser(ctx context.Context, getenv func(string) string, username string) (*app, accounts.User, error) {
+	a, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return nil, accounts.User{}, err
+	}
+	u, err := a.accounts.User(ctx, username)
+	if err != nil {
+		a.close()
+		return nil, accounts.User{}, fmt.Errorf("user %s: %w", username, err)
+	}
+	return a, u, nil
 }
 
 const userUsage = "usage: registro user create USERNAME ROLE ORG | registro user reset-password USERNAME | registro user remove-second-factor USERNAME"
