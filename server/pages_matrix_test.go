@@ -226,6 +226,7 @@ func TestPagesAuthorization(t *testing.T) {
 			"/audit":                {"auditor"},
 			"/account":              {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
 			"/":                     {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
+			"/phone":                {"outreach", "outreach2", "coordinator", "legal", "legal2", "advocate", "auditor", "admin", "cal_coordinator"},
 		}
 		for path, allowed := range may {
 			for actor, w := range web {
