@@ -51,7 +51,9 @@
     saving = setTimeout(function () {
       phone.saveDraft(collect(form, false)).then(function (ok) {
         show($("#draft-safe"), ok);
-        show($("#draft-unsafe"), !ok);
+        // Without WebCrypto (a page not served over HTTPS) nothing was ever kept: only
+        // a session that ended is worth saying.
+        show($("#draft-unsafe"), !ok && !!(window.crypto && crypto.subtle));
       }, function () { show($("#draft-unsafe"), true); });
     }, 300);
   }
