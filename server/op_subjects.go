@@ -26,15 +26,12 @@ type lookupInput struct {
 // role that reads every case of the organization may ask: for anyone else a pseudonym
 // would name cases she cannot see.
 func (s *Server) opLookupSubject(c *gin.Context, uic string) (subject string, err error) {
-	sub, scopes, err := s.scopes(c, "case", "read")
+	sub, _, err := s.orgScoped(c, "read", "subject.lookup")
 	if err != nil {
 		return "", err
 	}
 	le := entry{Action: "subject.lookup"}
 	defer s.logged(c, &err, &le)
-	if !slices.Contains(scopes, authz.ScopeOrg) {
-		return "", errForbidden
-	}
 	if subject, err = s.Cases.SubjectOf(c.Request.Context(), sub.Org, uic); err == nil {
 		// The pseudonym names her in the log of a rights request; the code never does.
 		le.Object, le.Detail = subject, "rights request"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -128,7 +129,7 @@ func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]s
 		}
 		j.File = filepath.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
 		if j.upload, _, err = copyUpload(s.TempDir, part); err != nil {
-			if err == errUploadTooLarge {
+			if errors.Is(err, errUploadTooLarge) {
 				return nil, validation.Field("file", "at most 64 MB")
 			}
 			return nil, err

@@ -75,7 +75,8 @@ func (s *Server) findSurvivor(c *gin.Context) error {
 		for f, id := range problems {
 			v.Errors[f] = v.T(id)
 		}
-		s.render(c, http.StatusUnprocessableEntity, "survivor", v)
+		code, _ := status(&validation.Error{})
+		s.render(c, code, "survivor", v)
 		return nil
 	}
 	subject, err := s.opLookupSubject(c, uic)
@@ -155,7 +156,8 @@ func (s *Server) survivorErase(c *gin.Context) error {
 		if _, _, err := s.orgScoped(c, "erase", "subject.erase"); err != nil {
 			return err
 		}
-		return s.survivorView(c, http.StatusUnprocessableEntity, "rights.erase_title", "survivor_erase",
+		code, _ := status(&validation.Error{})
+		return s.survivorView(c, code, "rights.erase_title", "survivor_erase",
 			func(v *view, _ *survivorPage) { v.Errors = map[string]string{"confirm": v.T("rights.erase_mismatch")} })
 	}
 	refs, err := s.opSubjectErase(c, subject)
