@@ -113,12 +113,7 @@ func (s *Server) addFollowupPage(c *gin.Context) error {
 	k, err := s.opAddFollowup(c, id, in)
 	if wantsJSON(c) {
 		// The page's script sending a follow-up kept on the phone.
-		if err != nil {
-			s.fail(c, err)
-			return nil
-		}
-		c.JSON(http.StatusCreated, gin.H{"id": k.ID, "ref": k.Ref})
-		return nil
+		return s.answerSent(c, k, err)
 	}
 	var ve *validation.Error
 	if err != nil && !errors.As(err, &ve) {

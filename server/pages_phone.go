@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/cases"
 )
 
 // What a phone keeps of unsent work. An outreach worker records where the signal
@@ -111,13 +112,24 @@ func (s *Server) dropPhoneKeys(c *gin.Context) {
 		Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
 }
 
-// showPhone tells the page's scripts what they need to send what waits on the phone:
-// the session's CSRF token (a page kept offline holds an older session's), and how
-// long unsent work is kept. It hands the keys again too.
+// showPhone gives the page's scripts the session's CSRF token, which they need to
+// send what waits on the phone (a page kept offline holds an older session's), and
+// hands the keys again.
 func (s *Server) showPhone(c *gin.Context) error {
-	v := s.newView(c, "")
 	s.handPhoneKeys(c)
-	c.JSON(http.StatusOK, gin.H{"csrf": v.CSRF, "user": v.User.Username, "keep_hours": int(s.PhoneKeep.Hours())})
+	c.JSON(http.StatusOK, gin.H{"csrf": s.newView(c, "").CSRF})
+	return nil
+}
+
+// answerSent answers a form sent by the page's script (a case or follow-up kept on
+// the phone): 201 with the case's id and reference, or the refusal in the API's error
+// shape, whose status the one error mapper chooses.
+func (s *Server) answerSent(c *gin.Context, k *cases.Case, err error) error {
+	if err != nil {
+		s.fail(c, err)
+		return nil
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "ref": k.Ref})
 	return nil
 }
 

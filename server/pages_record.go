@@ -148,10 +148,5 @@ func (s *Server) answerRecordJSON(c *gin.Context, k *cases.Case, err error, loca
 		}
 		err = ve
 	}
-	if err != nil {
-		s.fail(c, err)
-		return nil
-	}
-	c.JSON(http.StatusCreated, gin.H{"id": k.ID, "ref": k.Ref})
-	return nil
+	return s.answerSent(c, k, err)
 }
