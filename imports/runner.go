@@ -161,6 +161,13 @@ func Run(ctx context.Context, store Store, src Source, conv *Converter, opt Opti
 	return n, nil
 }
 
+// LogDetail is the access-log detail of a run over file: its counts and the file's
+// name, never a cell.
+func (n Counts) LogDetail(file string) string {
+	return fmt.Sprintf("%s: %d rows, %d imported, %d imported before, %d with problems, %d duplicates, %d minors waiting, %d erased since",
+		file, n.Rows, n.Imported, n.Earlier, n.Problems, n.Duplicates, n.Minors, n.Erased)
+}
+
 func (n *Counts) add(status string) {
 	n.Rows++
 	switch status {

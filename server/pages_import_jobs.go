@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -222,14 +221,12 @@ func (s *Server) runJob(ctx context.Context, j *importJob, actor cases.Actor, co
 	j.report, j.counts, j.minors = report, n, minors
 	j.mu.Unlock()
 	if commit {
-		detail := fmt.Sprintf("%s: %d rows, %d imported, %d imported before, %d with problems, %d duplicates, %d minors waiting, %d erased since",
-			j.File, n.Rows, n.Imported, n.Earlier, n.Problems, n.Duplicates, n.Minors, n.Erased)
 		outcome := "ok"
 		if runErr != nil {
-			outcome = "error"
+			outcome = outcomeOf(runErr)
 		}
 		if _, aerr := s.Audit.Append(ctx, audit.Entry{Org: actor.Org, Actor: actor.UserID, ActorName: actor.Username,
-			Action: "import.run", Object: j.ID, Outcome: outcome, Client: actor.Client, Detail: detail}); aerr != nil {
+			Action: "import.run", Object: j.ID, Outcome: outcome, Client: actor.Client, Detail: n.LogDetail(j.File)}); aerr != nil {
 			err = errors.Join(err, aerr)
 		}
 		if runErr == nil {

@@ -129,10 +129,8 @@ func importCommand(ctx context.Context, args []string, getenv func(string) strin
 		if err := mappings.Save(ctx, o.Code, m); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s: %d rows, %d imported, %d imported before, %d with problems, %d duplicates, %d minors waiting, %d erased since",
-			opt.File, n.Rows, n.Imported, n.Earlier, n.Problems, n.Duplicates, n.Minors, n.Erased)
 		if _, err := a.audit.Append(ctx, audit.Entry{Org: o.Code, ActorName: "cli", Action: "import.run",
-			Object: opt.Batch, Outcome: "ok", Detail: detail}); err != nil {
+			Object: opt.Batch, Outcome: "ok", Detail: n.LogDetail(opt.File)}); err != nil {
 			return err
 		}
 	}
