@@ -257,6 +257,25 @@
     return seal(slot, kind, { kind: kind, target: target, fields: fields }).then(function (ok) { return ok ? slot : null; });
   }
 
+  // submit sends form's fields the kept way: sealed into the queue under key first,
+  // then sent. Sent, on.sent gets the answer; refused, the form itself is sent so the
+  // page comes back with every problem marked; without signal, on.kept runs and the
+  // piece goes by itself later. Without a key it sends the form as it is.
+  function submit(form, kind, key, fields, on) {
+    if (form.getAttribute("data-sending")) return;
+    form.setAttribute("data-sending", "1");
+    var done = function () { form.removeAttribute("data-sending"); };
+    enqueue(kind, key, form.getAttribute("action"), fields).then(function (slot) {
+      if (!slot) { done(); form.submit(); return; }
+      return send(slot).then(function (r) {
+        done();
+        if (r.result === "sent") on.sent(r.answer);
+        else if (r.result === "refused") reopen(slot);
+        else { on.kept(); status(); }
+      });
+    }, function () { done(); form.submit(); });
+  }
+
   // forget destroys everything this phone keeps (signing out, once confirmed) and the
   // pages kept for offline use.
   function forget() {
@@ -278,7 +297,7 @@
     loadDraft: function () { return user() ? unseal(DRAFT + user()) : Promise.reject(new Error("signed out")); },
     clearDraft: function () { if (user()) remove(DRAFT + user()); },
     clearDrafts: function () { slots(DRAFT).forEach(remove); },
-    enqueue: enqueue, flush: flush, send: send, reopen: reopen, status: status, forget: forget,
+    submit: submit, forget: forget,
     waiting: function () { return queueSlots().length; }, randomKey: randomKey
   };
 

@@ -239,7 +239,6 @@
     // signal, or when the connection drops on the way, it stays queued and goes by
     // itself later with the same idempotency key, so it is never recorded twice; a
     // refusal sends the form itself, which comes back with every problem marked.
-    var sending = false;
     form.addEventListener("submit", function (e) {
       if (!phone.canKeep()) {
         // The session's keys are gone: nothing can be kept sealed on the phone.
@@ -252,30 +251,21 @@
         return;
       }
       e.preventDefault();
-      if (sending) return;
-      sending = true;
       clearTimeout(saving);
-      var key = form.elements.idempotency_key.value;
-      phone.enqueue("case", key, form.getAttribute("action") || "/cases/new", collect(form, true)).then(function (slot) {
-        if (!slot) { sending = false; form.submit(); return; }
-        return phone.send(slot).then(function (r) {
-          sending = false;
-          if (r.result === "sent") {
-            phone.clearDraft();
-            location.assign("/cases/" + encodeURIComponent(r.answer.id) + "/recorded");
-          } else if (r.result === "refused") {
-            phone.reopen(slot);
-          } else {
-            // Kept for later: the form is free for the next case, with a new key.
-            freshKey = phone.randomKey();
-            startOver();
-            var q = $("#record-queued");
-            show(q, true);
-            q.focus();
-            phone.status();
-          }
-        });
-      }, function () { sending = false; form.submit(); });
+      phone.submit(form, "case", form.elements.idempotency_key.value, collect(form, true), {
+        sent: function (answer) {
+          phone.clearDraft();
+          location.assign("/cases/" + encodeURIComponent(answer.id) + "/recorded");
+        },
+        kept: function () {
+          // Kept for later: the form is free for the next case, with a new key.
+          freshKey = phone.randomKey();
+          startOver();
+          var q = $("#record-queued");
+          show(q, true);
+          q.focus();
+        }
+      });
     });
   });
 })();
