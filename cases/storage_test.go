@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,6 +118,7 @@ func TestCasesSurviveRestart(t *testing.T) {
 // file. Every version the case ever had (its wrapped data key, sealed narrative,
 // contact and notes, its pseudonym in clear) and every version of its list entries and
 // facts must be gone from every file: with nothing to unwrap, the key file is no help.
+// An imported case must also lose where it came from.
 func TestErasureLeavesNothingInTheFiles(t *testing.T) {
 	dir := t.TempDir()
 	db := mustOpenDir(t, dir)
@@ -194,12 +196,31 @@ func TestErasureLeavesNothingInTheFiles(t *testing.T) {
 		}
 		return found
 	}
-	// The scan must see the case while it exists, or it proves nothing.
-	if found := scan(); len(found) == 0 {
-		t.Fatal("the scan finds nothing of a live case: it does not read the store's files")
-	}
-	if _, err := s.Erase(ctx, bea, c.ID, allowAll); err != nil {
+	// A case imported from an old registry goes the same way: with it, where it came
+	// from (the file's row and the statement of consent, kept in clear).
+	key, err := s.ImportKey(ctx, bea.Org, "mapping", []string{"fila", "importada"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	src := importSource
+	src.ConsentSource = "Declaración de consentimiento del registro importado 2019"
+	in := validInput()
+	in.UIC = "ROJU0392" // another survivor than the neighbour's
+	imported, _, err := s.Import(ctx, bea, in, src, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect(imported.ID)
+	needles = append(needles, []byte(src.ConsentSource))
+
+	// The scan must see the case while it exists, or it proves nothing.
+	if found := scan(); len(found) == 0 || !strings.Contains(strings.Join(found, "\n"), src.ConsentSource[:40]) {
+		t.Fatalf("the scan finds %d strings of the live cases, not the imported one's source: it does not read the store's files", len(found))
+	}
+	for _, id := range []string{c.ID, imported.ID} {
+		if _, err := s.Erase(ctx, bea, id, allowAll); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, f := range scan() {
 		t.Errorf("after the erasure was answered: %s", f)
