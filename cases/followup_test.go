@@ -135,3 +135,30 @@ func TestAddFollowupOnce(t *testing.T) {
 		t.Error("a key of 201 characters was taken")
 	}
 }
+
+// TestFollowupOnceOnTwoServers: a phone sends the follow-up it kept again and again
+// while two servers behind one address take the sends (a lost answer, two tabs). On
+// an external store whose updates are not atomic, the case gets it once.
+func TestFollowupOnceOnTwoServers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	servers, _ := externalServers(t, 2)
+	c := mustCreate(t, servers[0], ana, validInput())
+	in := FollowupInput{Note: "Seguimiento guardado en el teléfono.", Key: "clave-del-telefono-2"}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if _, err := servers[i%2].AddFollowup(ctx, ana, c.ID, in, allowAll); err != nil {
+				t.Errorf("send %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := servers[1].Case(ctx, c.ID, allowAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Followups) != 1 || got.Version != 2 {
+		t.Fatalf("%d follow-ups at version %d after six sends of one key through two servers, want 1 at 2", len(got.Followups), got.Version)
+	}
+}

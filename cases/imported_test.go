@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"registro/audit"
-	"registro/database"
 	"registro/database/dbtest"
 )
 
@@ -111,30 +110,15 @@ func TestImportNeverBringsBackAnErasedCase(t *testing.T) {
 }
 
 // TestImportTwoServersAtOnce: two servers on one external store (a standalone
-// FerretDB, whose updates are not atomic, or the MongoDB of MONGODB_URI) import the
-// same file at the same moment, in opposite orders: two coordinators pressing
-// "Importar" on the same registry. Each row becomes one case, the other server is
-// told it exists, no reference is taken twice, and every case is listed once.
+// FerretDB, whose updates are not atomic) import the same file at the same moment, in
+// opposite orders: two coordinators pressing "Importar" on the same registry. Each row
+// becomes one case, the other server is told it exists, no reference is taken twice,
+// and every case is listed once.
 func TestImportTwoServersAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a standalone store")
-	}
+	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.New(t)
-	if db.Embedded {
-		// The embedded store belongs to one process; servers share an external one.
-		uri, stop, err := database.StartStandalone(ctx, t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-		if db, err = database.Open(ctx, database.Options{URI: uri, Name: "shared"}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close(context.Background()) })
-	}
-	one, _ := loggedStore(t, db)
-	two, _ := loggedStore(t, db)
+	servers, _ := externalServers(t, 2)
+	one, two := servers[0], servers[1]
 	const rows = 12
 	keys := make([]string, rows)
 	for i := range keys {

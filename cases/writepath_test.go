@@ -458,12 +458,12 @@ func TestQueryPathAgreesWithChunks(t *testing.T) {
 	}
 }
 
-// TestSeveralServersOnOneExternalStore: two Registro processes share a standalone
-// FerretDB, whose updates are not atomic. Forty concurrent creates all succeed with
-// distinct references and are all listed; twenty concurrent follow-ups of one case
-// through both servers all land; both access logs write one verified chain.
-func TestSeveralServersOnOneExternalStore(t *testing.T) {
-	t.Parallel()
+// externalServers starts a standalone FerretDB (an external store whose updates are
+// not atomic, as several servers share one) and returns n case stores on it, each
+// with its own client and access log, as n server processes have. It skips in short
+// mode.
+func externalServers(t *testing.T, n int) ([]*Store, []*audit.Log) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a standalone store")
 	}
@@ -475,7 +475,7 @@ func TestSeveralServersOnOneExternalStore(t *testing.T) {
 	t.Cleanup(stop)
 	var servers []*Store
 	var logs []*audit.Log
-	for range 2 {
+	for range n {
 		db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
 		if err != nil {
 			t.Fatal(err)
@@ -487,6 +487,17 @@ func TestSeveralServersOnOneExternalStore(t *testing.T) {
 		}
 		servers, logs = append(servers, s), append(logs, l)
 	}
+	return servers, logs
+}
+
+// TestSeveralServersOnOneExternalStore: two Registro processes share a standalone
+// FerretDB, whose updates are not atomic. Forty concurrent creates all succeed with
+// distinct references and are all listed; twenty concurrent follow-ups of one case
+// through both servers all land; both access logs write one verified chain.
+func TestSeveralServersOnOneExternalStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	servers, logs := externalServers(t, 2)
 	const n = 40
 	var wg sync.WaitGroup
 	created := make(chan *Case, n)
