@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // now has a sub-millisecond part on purpose: BSON datetimes keep whole milliseconds.
@@ -79,29 +78,6 @@ var orgA = []string{"elem-trap", "expired", "expires-now", "granted", "granted-t
 var allCases = []string{"elem-trap", "expired", "expires-now", "granted", "granted-to-worker",
 	"last-counted-grant", "next-ms", "no-consent", "no-consent-field", "orphan", "other-org",
 	"other-org-granted", "other-worker", "own", "same-ms", "uncounted-grant"}
-
-func (c caseFixture) doc() bson.D {
-	grants := bson.A{}
-	for _, g := range c.facts.Grants {
-		grants = append(grants, bson.D{
-			{Key: "user", Value: g.User},
-			{Key: "granted_by", Value: "u-coord"},
-			{Key: "expires_at", Value: g.ExpiresAt},
-		})
-	}
-	d := bson.D{
-		{Key: "_id", Value: c.id},
-		{Key: "org", Value: c.facts.Org},
-		{Key: "recorded_by", Value: c.facts.RecordedBy},
-	}
-	if !c.noConsent {
-		d = append(d, bson.E{Key: "consent", Value: bson.D{
-			{Key: "statistics", Value: true},
-			{Key: "legal_sharing", Value: c.facts.LegalConsent},
-		}})
-	}
-	return append(d, bson.E{Key: "grants", Value: grants})
-}
 
 // scopeCases are the subjects and scopes checked against the store: each role's own
 // scopes for case read, and combinations no role has today, to exercise $or.

@@ -45,15 +45,10 @@ func (tb *tab) exists(t *testing.T, css string) bool {
 	return eval[bool](t, tb, `document.querySelector(`+js(css)+`) !== null`)
 }
 
-// fill answers a form field named name as a person would: it ticks a radio button or
-// checkbox (or its label, when the design hides the input behind it), picks an option
-// of a list, sets a date, or types into a text field.
-func (tb *tab) fill(t *testing.T, name, value string) {
-	t.Helper()
-	tb.fillIn(t, "", name, value)
-}
-
-// fillIn is fill for the field of one form of the page (scope is a CSS selector).
+// fillIn answers the field named name of one form of the page (scope is a CSS
+// selector) as a person would: it ticks a radio button or checkbox (or its label, when
+// the design hides the input behind it), picks an option of a list, sets a date, or
+// types into a text field.
 func (tb *tab) fillIn(t *testing.T, scope, name, value string) {
 	t.Helper()
 	field := scope + ` [name=` + js(name) + `]:not([type=hidden])`
