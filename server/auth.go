@@ -129,6 +129,13 @@ func userOf(c *gin.Context) accounts.User {
 	return u
 }
 
+// sessionOf is the session that admitted the request, and whether there is one.
+func sessionOf(c *gin.Context) (accounts.Session, bool) {
+	v, _ := c.Get(sessionKey)
+	sess, ok := v.(accounts.Session)
+	return sess, ok
+}
+
 func actorOf(c *gin.Context) cases.Actor {
 	u := userOf(c)
 	return cases.Actor{UserID: u.ID, Username: u.Username, Org: u.Org, Role: string(u.Role), Client: c.ClientIP()}

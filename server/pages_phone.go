@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"registro/accounts"
 	"registro/cases"
 )
 
@@ -70,17 +69,9 @@ func (s *Server) phoneKey(userID, phoneID, day string) []byte {
 // (and gives the phone its id the first time), to last as long as the session would
 // without another request. Pages call it as they render; it does nothing signed out.
 func (s *Server) handPhoneKeys(c *gin.Context) {
-	u, ok := c.Get(userKey)
-	if !ok {
-		return
-	}
-	user, ok := u.(accounts.User)
-	sv, sok := c.Get(sessionKey)
-	if !ok || !sok || user.ID == "" {
-		return
-	}
-	sess, ok := sv.(accounts.Session)
-	if !ok {
+	user := userOf(c)
+	sess, ok := sessionOf(c)
+	if !ok || user.ID == "" {
 		return
 	}
 	now := s.Now()

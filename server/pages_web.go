@@ -180,10 +180,8 @@ func (s *Server) newView(c *gin.Context, title string) *view {
 			v.User = &uu
 		}
 	}
-	if sess, ok := c.Get(sessionKey); ok {
-		if ss, ok := sess.(accounts.Session); ok {
-			v.CSRF = ss.CSRF
-		}
+	if sess, ok := sessionOf(c); ok {
+		v.CSRF = sess.CSRF
 	}
 	return v
 }
