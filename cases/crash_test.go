@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -165,19 +164,11 @@ func TestKillNineUnderIntake(t *testing.T) {
 // mustListAll pages through a whole list.
 func mustListAll(tb testing.TB, s *Store, src Source) []Summary {
 	tb.Helper()
-	var out []Summary
-	cursor := ""
-	for {
-		page, next, err := s.List(context.Background(), ListQuery{Sources: []Source{src}, Limit: MaxPage, Cursor: cursor, Allow: seeAll})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, page...)
-		if next == "" {
-			return slices.Clip(out)
-		}
-		cursor = next
+	out, err := s.ListAll(context.Background(), ListQuery{Sources: []Source{src}, Limit: MaxPage, Allow: seeAll})
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return out
 }
 
 // TestDiskFills: the attacker fills the disk under intake (SQLite's page cap stands in

@@ -138,6 +138,25 @@ func (s *Store) List(ctx context.Context, q ListQuery) (_ []Summary, next string
 	}
 }
 
+// ListAll returns every entry q selects, newest reference first, paging through the
+// list (q.Limit sizes the pages; q.Cursor is ignored). It is for selections that stay
+// small (one survivor's cases) and for checks that must see a whole list.
+func (s *Store) ListAll(ctx context.Context, q ListQuery) ([]Summary, error) {
+	var out []Summary
+	q.Cursor = ""
+	for {
+		page, next, err := s.List(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		q.Cursor = next
+	}
+}
+
 // stream yields list entries newest reference first.
 type stream struct {
 	next  func() (Summary, bool, error)

@@ -62,22 +62,16 @@ func (s *Server) subjectCases(c *gin.Context, sub authz.Subject, scopes []authz.
 	if !cases.ValidSubject(subject) {
 		return nil, validation.Field("subject", "a pseudonym such as 7F3K-9QXM-2H4C-PA1D (POST /api/v1/subjects/lookup gives it from her code)")
 	}
-	q := cases.ListQuery{Sources: []cases.Source{{Kind: "org", Org: sub.Org}}, Subject: subject,
-		Limit: cases.MaxPage, Allow: s.summaryAllow(sub, scopes)}
-	var ids []string
-	for {
-		page, next, err := s.Cases.List(c.Request.Context(), q)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page {
-			ids = append(ids, e.ID)
-		}
-		if next == "" {
-			return ids, nil
-		}
-		q.Cursor = next
+	all, err := s.Cases.ListAll(c.Request.Context(), cases.ListQuery{Sources: []cases.Source{{Kind: "org", Org: sub.Org}},
+		Subject: subject, Limit: cases.MaxPage, Allow: s.summaryAllow(sub, scopes)})
+	if err != nil {
+		return nil, err
 	}
+	ids := make([]string, len(all))
+	for i, e := range all {
+		ids[i] = e.ID
+	}
+	return ids, nil
 }
 
 type subjectConsentInput struct {

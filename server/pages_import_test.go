@@ -269,18 +269,10 @@ func fieldOfColumn(t *testing.T, page string, i int) string {
 // countCases counts the organization's live cases.
 func (ts *testServer) countCases(tb testing.TB, org string) int {
 	tb.Helper()
-	n := 0
-	cursor := ""
-	for {
-		list, next, err := ts.Cases.List(context.Background(), cases.ListQuery{Limit: cases.MaxPage, Cursor: cursor,
-			Sources: []cases.Source{{Kind: "org", Org: org}}, Allow: func(cases.Summary) bool { return true }})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		n += len(list)
-		if next == "" {
-			return n
-		}
-		cursor = next
+	all, err := ts.Cases.ListAll(context.Background(), cases.ListQuery{Limit: cases.MaxPage,
+		Sources: []cases.Source{{Kind: "org", Org: org}}, Allow: func(cases.Summary) bool { return true }})
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return len(all)
 }

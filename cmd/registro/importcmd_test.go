@@ -24,19 +24,12 @@ const sampleRegistry = "../../imports/testdata/registro-antiguo.csv"
 // importedCount counts org's live cases.
 func importedCount(tb testing.TB, a *app, org string) int {
 	tb.Helper()
-	n, cursor := 0, ""
-	for {
-		list, next, err := a.cases.List(context.Background(), cases.ListQuery{Limit: cases.MaxPage, Cursor: cursor,
-			Sources: []cases.Source{{Kind: "org", Org: org}}, Allow: func(cases.Summary) bool { return true }})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		n += len(list)
-		if next == "" {
-			return n
-		}
-		cursor = next
+	all, err := a.cases.ListAll(context.Background(), cases.ListQuery{Limit: cases.MaxPage,
+		Sources: []cases.Source{{Kind: "org", Org: org}}, Allow: func(cases.Summary) bool { return true }})
+	if err != nil {
+		tb.Fatal(err)
 	}
+	return len(all)
 }
 
 // withOrg opens the embedded store of a test with organization LIM in it.
