@@ -29,6 +29,8 @@ var policyTable = []struct {
 	{"outreach", "case", "read", []Scope{ScopeOwn}},
 	{"outreach", "case", "update", []Scope{ScopeOwn}},
 	{"outreach", "case", "followup", []Scope{ScopeOwn}},
+	{"outreach", "alert", "read", []Scope{ScopeOrg}},
+	{"outreach", "alert", "propose", []Scope{ScopeOrg}},
 
 	{"coordinator", "case", "create", []Scope{ScopeOrg}},
 	{"coordinator", "case", "read", []Scope{ScopeOrg}},
@@ -45,6 +47,15 @@ var policyTable = []struct {
 	{"coordinator", "account.legal", "manage", []Scope{ScopeOrg}},
 	{"coordinator", "account.advocate", "manage", []Scope{ScopeOrg}},
 	{"coordinator", "account.coordinator", "manage", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "read", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "propose", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "approve", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "reject", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "edit", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "renew", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "withdraw", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "share", []Scope{ScopeOrg}},
+	{"coordinator", "alert", "receive", []Scope{ScopeOrg}},
 
 	{"legal", "case", "read", []Scope{ScopeGranted}},
 	{"legal", "case", "followup", []Scope{ScopeGranted}},
@@ -67,10 +78,10 @@ var policyTable = []struct {
 // The full cross product, with names outside the vocabulary that must get nothing.
 var (
 	allRoles     = append([]string{"superuser", "Coordinator"}, roles...)
-	allResources = []string{"case", "stats", "accounts", "orgs", "audit", "cases", "*",
+	allResources = []string{"case", "stats", "accounts", "orgs", "audit", "alert", "alerts", "cases", "*",
 		"account.outreach", "account.coordinator", "account.legal", "account.advocate", "account.auditor", "account.admin", "account.*"}
 	allActions = []string{"create", "read", "update", "followup", "share", "erase", "manage", "live", "publish", "delete", "*",
-		"disable", "first"}
+		"disable", "first", "propose", "approve", "reject", "edit", "renew", "withdraw", "receive"}
 )
 
 func subject(role string) Subject {

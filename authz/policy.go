@@ -43,6 +43,15 @@ var (
 		{"account.admin", "disable"},
 		{"orgs", "manage"},
 		{"audit", "read"},
+		{"alert", "read"},
+		{"alert", "propose"},
+		{"alert", "approve"},
+		{"alert", "reject"},
+		{"alert", "edit"},
+		{"alert", "renew"},
+		{"alert", "withdraw"},
+		{"alert", "share"},
+		{"alert", "receive"},
 	}
 
 	allScopes = []Scope{ScopeOrg, ScopeOwn, ScopeGranted, ScopeAll}

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
+	"registro/alerts"
 	"registro/cases"
 	"registro/database"
 	"registro/stats/releases"
@@ -83,7 +84,11 @@ func status(err error) (int, apiError) {
 		return http.StatusMethodNotAllowed, apiError{Code: "method_not_allowed", Message: errMethod.Error()}
 	case errors.Is(err, errForbidden):
 		return http.StatusForbidden, apiError{Code: "forbidden", Message: errForbidden.Error()}
-	case errors.Is(err, cases.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, errNotFound):
+	case errors.Is(err, alerts.ErrConflict):
+		return http.StatusConflict, apiError{Code: "alert_conflict", Message: alerts.ErrConflict.Error()}
+	case errors.Is(err, alerts.ErrState):
+		return http.StatusConflict, apiError{Code: "alert_state", Message: alerts.ErrState.Error()}
+	case errors.Is(err, cases.ErrNotFound), errors.Is(err, accounts.ErrNotFound), errors.Is(err, alerts.ErrNotFound), errors.Is(err, errNotFound):
 		return http.StatusNotFound, apiError{Code: "not_found", Message: "not found"}
 	case errors.Is(err, releases.ErrNotReleased):
 		return http.StatusNotFound, apiError{Code: "not_released", Message: releases.ErrNotReleased.Error()}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"registro/accounts"
+	"registro/alerts"
 	"registro/audit"
 	"registro/authz"
 	"registro/cases"
@@ -67,6 +68,7 @@ type testServer struct {
 	Accounts *accounts.Store
 	Audit    *audit.Log
 	Releases *releases.Store
+	Alerts   *alerts.Store
 	Clock    *testClock
 	Logs     *syncBuffer
 	deps     server.Deps
@@ -107,8 +109,9 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	al := audit.NewLog(db.Database, []byte("registro-test-audit-key-32-bytes"), clock.Now)
 	rs := releases.NewStore(db, cs)
 	rs.SetClock(clock.Now)
+	als := alerts.NewStore(db.Database, vocab, clock.Now)
 	for name, ensure := range map[string]func(context.Context) error{
-		"cases": cs.EnsureIndexes, "accounts": as.EnsureIndexes, "audit": al.EnsureIndexes, "releases": rs.EnsureIndexes,
+		"cases": cs.EnsureIndexes, "accounts": as.EnsureIndexes, "audit": al.EnsureIndexes, "releases": rs.EnsureIndexes, "alerts": als.EnsureIndexes,
 	} {
 		if err := ensure(ctx); err != nil {
 			tb.Fatalf("%s.EnsureIndexes: %v", name, err)
@@ -130,10 +133,10 @@ func newTestServerOn(tb testing.TB, db *database.DB, opts ...func(*server.Deps))
 	})
 	deps := server.Deps{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al, Releases: rs,
+		DB:     db, Cases: cs, Accounts: as, Authz: az, Audit: al, Releases: rs, Alerts: als,
 		LoginLimit: 1000, Now: clock.Now,
 	}
-	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Releases: rs, Clock: clock, Logs: logs, deps: deps}
+	ts := &testServer{DB: db, Cases: cs, Accounts: as, Audit: al, Releases: rs, Alerts: als, Clock: clock, Logs: logs, deps: deps}
 	return ts.variant(tb, opts...)
 }
 

@@ -172,11 +172,18 @@ func (s *Server) showHome(c *gin.Context) error {
 	default:
 		add(v.Can("case", "read"), tile{Href: "/cases", Icon: "folder", Title: "home.org_cases", Text: "home.org_cases_text"})
 	}
+	add(v.Can("alert", "read"), tile{Href: "/alerts", Icon: "alert", Title: "home.alerts", Text: "home.alerts_text"})
 	add(v.Can("stats", "read"), tile{Href: "/stats", Icon: "chart", Title: "home.stats", Text: "home.stats_text"})
 	add(v.Can("accounts", "manage"), tile{Href: "/accounts", Icon: "people", Title: "home.accounts", Text: "home.accounts_text"})
 	add(v.Can("orgs", "manage"), tile{Href: "/orgs", Icon: "building", Title: "home.orgs", Text: "home.orgs_text"})
 	add(v.Can("audit", "read"), tile{Href: "/audit", Icon: "shield", Title: "home.audit", Text: "home.audit_text"})
 	data := homePage{Tiles: tiles}
+	if v.Can("alert", "read") {
+		data.Alerts = &alertsPage{}
+		if err := s.currentAlerts(c, v, data.Alerts); err != nil {
+			return err
+		}
+	}
 	// A coordinator sees her organization's account changes, and above them the ones
 	// made from outside it (an admin, the server's shell) that she has not seen yet.
 	if me := userOf(c); me.Role == accounts.RoleCoordinator {
@@ -200,7 +207,12 @@ type homePage struct {
 	Notices     []changes.Change // account changes from outside the organization not yet seen
 	Changes     []changes.Change // the organization's latest account changes
 	ShowChanges bool
+	// Alerts are the current community alerts, for the roles that read them.
+	Alerts *alertsPage
 }
+
+// AlertList is the alerts the page shows.
+func (h homePage) AlertList() *alertsPage { return h.Alerts }
 
 // seeNotices records that the coordinator has seen the notices shown to her.
 func (s *Server) seeNotices(c *gin.Context) error {

@@ -19,6 +19,7 @@ import (
 
 	"registro/accounts"
 	"registro/accounts/changes"
+	"registro/alerts"
 	"registro/validation"
 	"registro/vocabulary"
 )
@@ -50,6 +51,11 @@ func loadPages(a *assets) (pages, error) {
 				C changes.Change
 			}{v, c}
 		},
+	}
+	// alertOf pairs an alert with the page's view for the partial that shows it; link
+	// adds a link to the alert's own page.
+	funcs["alertOf"] = func(v *view, a alertCard, link bool) alertCardData {
+		return alertCardData{V: v, A: a, Link: link, Fields: alerts.DescriptionFields}
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

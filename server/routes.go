@@ -44,6 +44,8 @@ func (s *Server) routes(r *gin.Engine) {
 	api.GET("/stats/releases", s.handle(s.listReleases))
 	api.POST("/stats/releases", s.handle(s.publishRelease))
 
+	s.alertAPIRoutes(api)
+
 	api.GET("/audit", s.handle(s.listAudit))
 	api.GET("/audit/verify", s.handle(s.verifyAudit))
 
@@ -65,6 +67,7 @@ func (s *Server) routes(r *gin.Engine) {
 	s.accountRoutes(web)
 	s.importRoutes(web)
 	s.rightsRoutes(web)
+	s.alertRoutes(web)
 
 	// Pages: recording an incident.
 	web.GET("/cases/new", s.page(s.showRecordForm))

@@ -16,6 +16,7 @@ import (
 
 	"registro/accounts"
 	"registro/accounts/changes"
+	"registro/alerts"
 	"registro/audit"
 	"registro/authz"
 	"registro/cases"
@@ -33,6 +34,9 @@ type Deps struct {
 	Authz    *authz.Authorizer
 	Audit    *audit.Log
 	Releases *releases.Store // the statistics releases advocates see
+	// Alerts are the organizations' community alerts; nil keeps them in DB, checked
+	// against the cases' vocabulary.
+	Alerts *alerts.Store
 	// Changes is the organizations' short record of account changes; nil keeps it in
 	// DB's "account_changes".
 	Changes *changes.Store
@@ -80,6 +84,9 @@ func New(d Deps) (http.Handler, error) {
 	}
 	if d.Changes == nil && d.DB != nil {
 		d.Changes = changes.NewStore(d.DB.Database, d.Now)
+	}
+	if d.Alerts == nil && d.DB != nil && d.Cases != nil {
+		d.Alerts = alerts.NewStore(d.DB.Database, d.Cases.Vocabulary(), d.Now)
 	}
 	if d.LoginLimit == 0 {
 		d.LoginLimit = 10

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"registro/accounts"
+	"registro/alerts"
 	"registro/audit"
 	"registro/authz"
 	"registro/cases"
@@ -28,6 +29,7 @@ type app struct {
 	authz    *authz.Authorizer
 	audit    *audit.Log
 	releases *releases.Store
+	alerts   *alerts.Store
 	orgKeys  *keyring.OrgKeys
 	ring     *keyring.Ring
 }
@@ -123,9 +125,11 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 		}),
 		audit:    audit.NewLog(db.Database, ring.AuditKey(), nil),
 		releases: releases.NewStore(db, cs),
+		alerts:   alerts.NewStore(db.Database, vocab, nil),
 	}
+	a.alerts.Validity = cfg.AlertValidity
 	for _, ensure := range []func(context.Context) error{a.cases.EnsureIndexes, a.accounts.EnsureIndexes,
-		a.audit.EnsureIndexes, a.releases.EnsureIndexes} {
+		a.audit.EnsureIndexes, a.releases.EnsureIndexes, a.alerts.EnsureIndexes} {
 		if err := ensure(ctx); err != nil {
 			_ = db.Close(context.Background())
 			return nil, err

@@ -32,6 +32,8 @@ type config struct {
 	// ReleaseDelay is how long after a period closes it waits for the coordinator
 	// before its statistics release is published automatically.
 	ReleaseDelay time.Duration
+	// AlertValidity is how long an approved or renewed community alert shows.
+	AlertValidity time.Duration
 	// MinFreeMB is the free space (MiB) the embedded store's disk must keep: below it
 	// /readyz answers 503. Zero turns the check off.
 	MinFreeMB uint64
@@ -77,6 +79,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.ReleaseDelay, err = parseDelay(orDefault(getenv("REGISTRO_RELEASE_DELAY"), "15")); err != nil {
 		problems = append(problems, "REGISTRO_RELEASE_DELAY: a number of days (15) or a duration (360h), not negative")
+	}
+	if c.AlertValidity, err = parseDelay(orDefault(getenv("REGISTRO_ALERT_VALIDITY"), "90")); err != nil || c.AlertValidity == 0 {
+		problems = append(problems, "REGISTRO_ALERT_VALIDITY: a number of days (90) or a duration (720h), more than zero")
 	}
 	if c.MemoryLimitMB, err = strconv.ParseUint(orDefault(getenv("REGISTRO_MEMORY_LIMIT_MB"), "96"), 10, 32); err != nil || c.MemoryLimitMB != 0 && c.MemoryLimitMB < 64 {
 		problems = append(problems, "REGISTRO_MEMORY_LIMIT_MB: the server's soft memory limit in MiB, a whole number of at least 64 such as 96; 0 leaves it to the Go runtime")
@@ -149,7 +154,7 @@ func (c config) LogValue() slog.Value {
 		slog.String("db", c.DBName), slog.String("key_file", c.KeyFile),
 		slog.Bool("kek_from_env", c.KEK != ""), slog.String("vocabulary_file", c.VocabularyFile),
 		slog.Bool("secure_cookies", c.SecureCookies), slog.Any("trusted_proxies", c.TrustedProxies),
-		slog.String("second_factor", c.SecondFactor), slog.String("release_delay", c.ReleaseDelay.String()), slog.Uint64("min_free_mb", c.MinFreeMB), slog.Uint64("memory_limit_mb", c.MemoryLimitMB),
+		slog.String("second_factor", c.SecondFactor), slog.String("release_delay", c.ReleaseDelay.String()), slog.String("alert_validity", c.AlertValidity.String()), slog.Uint64("min_free_mb", c.MinFreeMB), slog.Uint64("memory_limit_mb", c.MemoryLimitMB),
 	)
 }
 

@@ -48,7 +48,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	handler, err := server.New(server.Deps{
 		Logger: a.log, DB: a.db, Cases: a.cases, Accounts: a.accounts, Authz: a.authz, Audit: a.audit,
-		Releases: a.releases, PhoneKey: a.ring.PhoneKey(), SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
+		Releases: a.releases, Alerts: a.alerts, PhoneKey: a.ring.PhoneKey(), SecureCookies: a.cfg.SecureCookies, LoginLimit: a.cfg.LoginLimit, TrustedProxies: a.cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
