@@ -15,7 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"registro/database"
+	"registro/database/dbtest"
 )
 
 // codeAt is the TOTP code of secret at t.
@@ -138,11 +138,7 @@ func filterShape(f bson.Raw) string {
 func newMonitoredStore(tb testing.TB, opts Options) (*Store, *clock, *commandLog) {
 	tb.Helper()
 	ctx := context.Background()
-	uri, stop, err := database.StartStandalone(ctx, tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(stop)
+	uri := dbtest.Standalone(tb)
 	log := &commandLog{}
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMonitor(&event.CommandMonitor{Started: log.started}))
 	if err != nil {

@@ -331,19 +331,9 @@ func TestConcurrentDecisions(t *testing.T) {
 		t.Skip("starts a standalone store")
 	}
 	ctx := context.Background()
-	uri, stop, err := database.StartStandalone(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	c := newClock()
 	var stores []*Store
-	for range 2 {
-		db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close(context.Background()) })
+	for _, db := range dbtest.Shared(t, 2) {
 		stores = append(stores, newStore(t, db, c))
 	}
 	const n = 12

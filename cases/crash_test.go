@@ -15,6 +15,7 @@ import (
 
 	"registro/audit"
 	"registro/database"
+	"registro/database/dbtest"
 )
 
 // The attacker of TestKillNineUnderIntake is the power switch's software twin: a
@@ -307,11 +308,7 @@ func TestTwoServerProcesses(t *testing.T) {
 		t.Skip("starts a standalone store and two processes")
 	}
 	ctx := context.Background()
-	uri, stop, err := database.StartStandalone(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	uri := dbtest.Standalone(t)
 	db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
 	if err != nil {
 		t.Fatal(err)

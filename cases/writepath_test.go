@@ -467,20 +467,9 @@ func externalServers(t *testing.T, n int) ([]*Store, []*audit.Log) {
 	if testing.Short() {
 		t.Skip("starts a standalone store")
 	}
-	ctx := context.Background()
-	uri, stop, err := database.StartStandalone(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
 	var servers []*Store
 	var logs []*audit.Log
-	for range n {
-		db, err := database.Open(ctx, database.Options{URI: uri, Name: "shared"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close(context.Background()) })
+	for _, db := range dbtest.Shared(t, n) {
 		s, l := loggedStore(t, db)
 		if s.derived {
 			t.Fatal("an external store must be listed by query")

@@ -52,3 +52,34 @@ func Kept(tb testing.TB) *database.DB {
 	db.Database = shared.Client.Database(name)
 	return &db
 }
+
+// Standalone starts a FerretDB server of the test's own (its files in a temporary
+// directory) and returns its URI; it stops when the test ends. Through it several
+// Registro servers share one store, which the embedded store (one process per data
+// directory) cannot.
+func Standalone(tb testing.TB) string {
+	tb.Helper()
+	uri, stop, err := database.StartStandalone(context.Background(), tb.TempDir())
+	if err != nil {
+		tb.Fatalf("dbtest: standalone store: %v", err)
+	}
+	tb.Cleanup(stop)
+	return uri
+}
+
+// Shared returns n connections to one database of a standalone store: what n Registro
+// servers sharing one store each hold. They close when the test ends.
+func Shared(tb testing.TB, n int) []*database.DB {
+	tb.Helper()
+	uri := Standalone(tb)
+	out := make([]*database.DB, n)
+	for i := range out {
+		db, err := database.Open(context.Background(), database.Options{URI: uri, Name: "shared"})
+		if err != nil {
+			tb.Fatalf("dbtest: open the standalone store: %v", err)
+		}
+		tb.Cleanup(func() { _ = db.Close(context.Background()) })
+		out[i] = db
+	}
+	return out
+}

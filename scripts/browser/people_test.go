@@ -81,9 +81,10 @@ func (s *story) createAccount(t *testing.T, user, role string) {
 
 // coordinatorSignedIn starts Registro and Chromium, lets the admin create the
 // coordinator, and signs her in; the page's problems are checked when the test ends.
-func coordinatorSignedIn(t *testing.T) (*story, *tab) {
+// settings are more REGISTRO_ variables for the server ("NAME=value").
+func coordinatorSignedIn(t *testing.T, settings ...string) (*story, *tab) {
 	chromium := findChromium(t)
-	srv := startRegistro(t, buildRegistro(t))
+	srv := startRegistro(t, buildRegistro(t), settings...)
 	tb := newTab(t, startChromium(t, chromium), srv.base)
 	s := &story{srv: srv, tab: tb, passwords: map[string]string{"admin": srv.adminPassword}}
 	t.Cleanup(func() { tb.checkProblems(t) })

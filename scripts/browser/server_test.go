@@ -66,8 +66,8 @@ func buildRegistro(t *testing.T) string {
 }
 
 // startRegistro runs the program and waits until /healthz answers; it is stopped with
-// SIGTERM when the test ends.
-func startRegistro(t *testing.T, bin string) *registro {
+// SIGTERM when the test ends. settings are more REGISTRO_ variables ("NAME=value").
+func startRegistro(t *testing.T, bin string, settings ...string) *registro {
 	t.Helper()
 	dir := t.TempDir()
 	var env []string
@@ -88,6 +88,7 @@ func startRegistro(t *testing.T, bin string) *registro {
 		// in with passwords (the server's tests cover second factors end to end).
 		"REGISTRO_2FA=optional",
 	)
+	env = append(env, settings...)
 	r := &registro{log: &syncBuffer{}, exited: make(chan error, 1)}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Env = env
