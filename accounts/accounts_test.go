@@ -110,7 +110,7 @@ func outcome(err error) string {
 func invalidFields(err error) map[string]string {
 	var v *validation.Error
 	if errors.As(err, &v) {
-		return v.Fields
+		return v.Messages()
 	}
 	return nil
 }
@@ -155,3 +155,6 @@ func TestEnsureIndexesIdempotent(t *testing.T) {
 		t.Fatalf("second EnsureIndexes: %v", err)
 	}
 }
+
+// en is a problem's English text, as invalidFields gives it.
+func en(code validation.Code) string { return validation.P(code).English() }

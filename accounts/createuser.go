@@ -45,13 +45,13 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (_ User, err error) 
 	checkUsername(v, u.Username)
 	checkOrgCode(v, "org", u.Org)
 	if !u.Role.Valid() {
-		v.Add("role", "unknown role")
+		v.Add("role", validation.UnknownRole)
 	}
 	checkPassword(v, "password", nu.Password, u.Username, u.Org)
 	checkLang(v, u.Lang)
 	if _, bad := v.Fields["org"]; !bad {
 		if _, err := s.Org(ctx, u.Org); errors.Is(err, ErrNotFound) {
-			v.Add("org", "unknown organization")
+			v.Add("org", validation.UnknownOrg)
 		} else if err != nil {
 			return User{}, err
 		}

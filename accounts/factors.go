@@ -117,14 +117,14 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID, code string) (recovery 
 		return nil, err
 	}
 	if !found || f.Pending == nil || now.Sub(f.PendingAt) > pendingLifetime {
-		return nil, validation.Field("code", "no enrolment under way: start again")
+		return nil, validation.Field("code", validation.NoEnrolment)
 	}
 	ok, err := s.checkTOTP(ctx, d.ID, f.Pending, code, now)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, validation.Field("code", "wrong code")
+		return nil, validation.Field("code", validation.WrongCode)
 	}
 	hashes := make([]string, recoveryCount)
 	recovery = make([]string, recoveryCount)

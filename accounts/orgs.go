@@ -3,7 +3,6 @@ package accounts
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -30,7 +29,7 @@ func normalizeOrgCode(code string) string { return strings.ToUpper(strings.TrimS
 // checkOrgCode records a problem with a normalized code under field.
 func checkOrgCode(v *validation.Error, field, code string) {
 	if !orgCodeRE.MatchString(code) {
-		v.Add(field, "must be 2 to 10 letters A-Z")
+		v.Add(field, validation.OrgCode)
 	}
 }
 
@@ -64,11 +63,11 @@ func (s *Store) newOrg(v *validation.Error, code, name string) Org {
 	checkOrgCode(v, "code", o.Code)
 	switch n := utf8.RuneCountInString(o.Name); {
 	case n == 0:
-		v.Add("name", "required")
+		v.Add("name", validation.Required)
 	case n > maxOrgName:
-		v.Add("name", "at most 120 characters")
+		v.Add("name", validation.TooLong, "Max", 120)
 	case !utf8.ValidString(o.Name):
-		v.Add("name", "must be valid text")
+		v.Add("name", validation.InvalidText)
 	}
 	return o
 }
@@ -104,7 +103,7 @@ func (s *Store) Orgs(ctx context.Context) (_ []Org, err error) {
 func (s *Store) SetThreshold(ctx context.Context, code string, k int) (_ Org, err error) {
 	defer wrap(&err, "accounts.Store.SetThreshold(%s)", code)
 	if k < minThreshold || k > maxThreshold {
-		return Org{}, validation.Field("threshold", "must be between 3 and 100")
+		return Org{}, validation.Field("threshold", validation.Threshold)
 	}
 	var o Org
 	err = s.orgs.FindOneAndUpdate(ctx,
@@ -124,7 +123,7 @@ func (s *Store) SetThreshold(ctx context.Context, code string, k int) (_ Org, er
 func (s *Store) SetShareDays(ctx context.Context, code string, days int) (_ Org, err error) {
 	defer wrap(&err, "accounts.Store.SetShareDays(%s)", code)
 	if days < 1 || days > MaxShareDays {
-		return Org{}, validation.Field("share_days", fmt.Sprintf("must be between 1 and %d days", MaxShareDays))
+		return Org{}, validation.Field("share_days", validation.ShareDays, "Max", MaxShareDays)
 	}
 	var o Org
 	err = s.orgs.FindOneAndUpdate(ctx,

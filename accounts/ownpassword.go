@@ -39,7 +39,7 @@ func (s *Store) ChangeOwnPassword(ctx context.Context, userID, current, next, ke
 	v := &validation.Error{}
 	checkPassword(v, "new", next, d.Username, d.Org)
 	if next == current {
-		v.Add("new", "must differ from the current password")
+		v.Add("new", validation.SamePassword)
 	}
 	if err := v.Err(); err != nil {
 		return err

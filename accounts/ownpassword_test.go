@@ -89,9 +89,9 @@ func TestChangeOwnPassword(t *testing.T) {
 		want                string
 		wantFields          map[string]string
 	}{
-		{"InvalidWeak", testPassword, "password123!", "Invalid", map[string]string{"new": problemCommon}},
+		{"InvalidWeak", testPassword, "password123!", "Invalid", map[string]string{"new": en(problemCommon)}},
 		{"InvalidSame", testPassword, testPassword, "Invalid", map[string]string{"new": "must differ from the current password"}},
-		{"InvalidUsername", testPassword, "Ana-2026-ana", "Invalid", map[string]string{"new": problemContext}},
+		{"InvalidUsername", testPassword, "Ana-2026-ana", "Invalid", map[string]string{"new": en(problemContext)}},
 		{"ErrBadCredentials", wrongPassword, next, "ErrBadCredentials", nil},
 		{"OK", testPassword, next, "OK", nil},
 		{"ErrBadCredentialsOldPassword", testPassword, "otra frase larga más", "ErrBadCredentials", nil},

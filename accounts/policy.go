@@ -14,10 +14,10 @@ import (
 // but a password found in lists of common passwords, or guessable from its context or
 // its own shape, is refused. The problems double as translation keys.
 const (
-	problemCommon   = "is one of the most common passwords"
-	problemRepeats  = "repeats itself"
-	problemSequence = "is a simple sequence"
-	problemContext  = "is built from the username, the organization or the word registro"
+	problemCommon   = validation.PasswordCommon
+	problemRepeats  = validation.PasswordRepeats
+	problemSequence = validation.PasswordSequence
+	problemContext  = validation.PasswordContext
 )
 
 // commonPasswordsFile is zxcvbn's list of the 30,000 most common passwords (MIT; see
@@ -55,11 +55,11 @@ func checkPassword(v *validation.Error, field, password, username, org string) {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case !utf8.ValidString(password):
-		v.Add(field, "must be valid text")
+		v.Add(field, validation.InvalidText)
 	case n < minPassword:
-		v.Add(field, "at least 10 characters")
+		v.Add(field, validation.TooShort, "Min", 10)
 	case n > maxPassword:
-		v.Add(field, "at most 256 characters")
+		v.Add(field, validation.TooLong, "Max", 256)
 	default:
 		if p := weakness([]rune(strings.ToLower(password)), username, org); p != "" {
 			v.Add(field, p)
@@ -68,7 +68,7 @@ func checkPassword(v *validation.Error, field, password, username, org string) {
 }
 
 // weakness names what makes a lower-case password guessable, or returns "".
-func weakness(pw []rune, username, org string) string {
+func weakness(pw []rune, username, org string) validation.Code {
 	switch {
 	case builtFromContext(pw, username, org):
 		return problemContext

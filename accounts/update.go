@@ -40,7 +40,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p UserPatch) (_ User,
 	endSessions, disownDevices := false, false
 	if p.Role != nil {
 		if !p.Role.Valid() {
-			v.Add("role", "unknown role")
+			v.Add("role", validation.UnknownRole)
 		}
 		set = append(set, bson.E{Key: "role", Value: *p.Role})
 	}

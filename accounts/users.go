@@ -45,10 +45,10 @@ func normalizeUsername(u string) string { return strings.ToLower(strings.TrimSpa
 func checkUsername(v *validation.Error, u string) {
 	switch {
 	case !usernameRE.MatchString(u):
-		v.Add("username", "3 to 40 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+		v.Add("username", validation.Username)
 	case isUUID(u):
 		// User(ctx, x) takes an id or a username, so a username must not look like an id.
-		v.Add("username", "must not look like an account id")
+		v.Add("username", validation.UsernameLikeID)
 	}
 }
 
@@ -60,7 +60,7 @@ func isUUID(s string) bool {
 // checkLang records a problem with a language code; "" means the default.
 func checkLang(v *validation.Error, lang string) {
 	if lang != "es" && lang != "en" {
-		v.Add("lang", "must be es or en")
+		v.Add("lang", validation.Lang)
 	}
 }
 

@@ -36,9 +36,9 @@ func TestCreateUser(t *testing.T) {
 		{"InvalidUnknownOrg", NewUser{Username: "bea", Org: "CAL", Role: RoleOutreach, Password: testPassword}, "Invalid",
 			map[string]string{"org": "unknown organization"}},
 		{"InvalidPasswordIsUsername", NewUser{Username: "rosa.maria", Org: "LIM", Role: RoleOutreach, Password: "Rosa.Maria"}, "Invalid",
-			map[string]string{"password": problemContext}},
+			map[string]string{"password": en(problemContext)}},
 		{"InvalidPasswordIsOrgAndRegistro", NewUser{Username: "bea", Org: "LIM", Role: RoleOutreach, Password: "Registro-LIM-2026"}, "Invalid",
-			map[string]string{"password": problemContext}},
+			map[string]string{"password": en(problemContext)}},
 		{"InvalidUsernameLooksLikeID", NewUser{Username: uuid.NewString(), Org: "LIM", Role: RoleOutreach, Password: testPassword}, "Invalid",
 			map[string]string{"username": "must not look like an account id"}},
 	}

@@ -217,40 +217,40 @@ func (in *Input) Validate(v *vocabulary.Vocabulary, known []string) error {
 	e := &validation.Error{}
 	switch {
 	case in.Aggressor == "":
-		e.Add("aggressor", "required")
+		e.Add("aggressor", validation.Required)
 	case !v.Has(vocabulary.Perpetrators, in.Aggressor):
-		e.Add("aggressor", "unknown code")
+		e.Add("aggressor", validation.UnknownCode)
 	}
 	switch {
 	case in.District == "":
-		e.Add("district", "required")
+		e.Add("district", validation.Required)
 	case !v.Has(vocabulary.Districts, in.District):
-		e.Add("district", "unknown district code")
+		e.Add("district", validation.UnknownDistrict)
 	}
 	for _, h := range in.Hours {
 		if !slices.Contains(Hours, h) {
-			e.Add("hours", "unknown code")
+			e.Add("hours", validation.UnknownCode)
 		}
 	}
 	for _, f := range in.Internal {
 		if !slices.Contains(DescriptionFields, f) {
-			e.Add("internal", "unknown code")
+			e.Add("internal", validation.UnknownCode)
 		}
 	}
 	for _, f := range DescriptionFields {
 		if utf8.RuneCountInString(in.Description.Get(f)) > maxShort {
-			e.Add("description."+f, "too long")
+			e.Add("description."+f, validation.TooLong, "Max", maxShort)
 		}
 	}
 	if p := in.Description.Plate; p != "" && !plateFragment.MatchString(p) {
-		e.Add("description.plate", "only letters, digits and dashes")
+		e.Add("description.plate", validation.PlateFragment)
 	}
 	if in.Behaviour == "" {
-		e.Add("behaviour", "required")
+		e.Add("behaviour", validation.Required)
 	}
 	for f, s := range map[string]string{"behaviour": in.Behaviour, "advice": in.Advice} {
 		if utf8.RuneCountInString(s) > maxLong {
-			e.Add(f, "too long")
+			e.Add(f, validation.TooLong, "Max", maxLong)
 		}
 	}
 	if !in.Checked {
@@ -264,7 +264,7 @@ func (in *Input) Validate(v *vocabulary.Vocabulary, known []string) error {
 // CheckReason checks the reason given for a rejection: optional, and short.
 func CheckReason(reason string) error {
 	if utf8.RuneCountInString(reason) > maxLong {
-		return validation.Field("reason", "too long")
+		return validation.Field("reason", validation.TooLong, "Max", maxLong)
 	}
 	return nil
 }

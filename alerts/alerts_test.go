@@ -40,7 +40,7 @@ func problems(t *testing.T, err error) map[string]string {
 	if !errors.As(err, &ve) {
 		t.Fatalf("want a validation error, got %v", err)
 	}
-	return ve.Fields
+	return ve.Messages()
 }
 
 func TestValidate(t *testing.T) {

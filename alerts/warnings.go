@@ -25,16 +25,16 @@ const (
 	WarnCase Warning = "case"
 )
 
-func (w Warning) problem() string {
+func (w Warning) problem() validation.Code {
 	switch w {
 	case WarnCode:
-		return "looks like a survivor's code or a case reference: an alert never names a survivor"
+		return validation.LooksLikeCode
 	case WarnPhone:
-		return "looks like a phone number: an alert never names a survivor"
+		return validation.LooksLikePhone
 	case WarnName:
-		return "looks like a person's name: an alert never names a survivor"
+		return validation.LooksLikeName
 	}
-	return "contains a code or contact of the case: an alert never leads back to a case"
+	return validation.HoldsCaseCode
 }
 
 // Warned reports whether err refuses text because it may identify someone (and would
@@ -46,7 +46,7 @@ func Warned(err error) bool {
 	}
 	for _, p := range ve.Fields {
 		for _, w := range []Warning{WarnCode, WarnPhone, WarnName, WarnCase} {
-			if p == w.problem() {
+			if p.Code == w.problem() {
 				return true
 			}
 		}

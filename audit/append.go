@@ -74,10 +74,10 @@ func (l *Log) AppendMany(ctx context.Context, entries []Entry) (_ []Entry, err e
 // check records in verr what e lacks, its field names prefixed with prefix.
 func check(verr *validation.Error, e Entry, prefix string) {
 	if e.Org == "" {
-		verr.Add(prefix+"org", "required")
+		verr.Add(prefix+"org", validation.Required)
 	}
 	if e.Action == "" {
-		verr.Add(prefix+"action", "required")
+		verr.Add(prefix+"action", validation.Required)
 	}
 }
 

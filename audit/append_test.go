@@ -64,7 +64,7 @@ func TestAppendInvalid(t *testing.T) {
 			if !errors.As(err, &verr) {
 				t.Fatalf("error = %v, want *validation.Error", err)
 			}
-			if d := cmp.Diff(tc.want, verr.Fields); d != "" {
+			if d := cmp.Diff(tc.want, verr.Messages()); d != "" {
 				t.Error(d)
 			}
 		})

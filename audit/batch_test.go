@@ -206,7 +206,7 @@ func TestAppendMany(t *testing.T) {
 	if !errors.As(err, &verr) {
 		t.Fatalf("error = %v, want *validation.Error", err)
 	}
-	if d := cmp.Diff(map[string]string{"1.action": "required", "2.org": "required"}, verr.Fields); d != "" {
+	if d := cmp.Diff(map[string]string{"1.action": "required", "2.org": "required"}, verr.Messages()); d != "" {
 		t.Error(d)
 	}
 	if d := cmp.Diff(oneTo(3), allSeqs(t, db, "CAL")); d != "" {

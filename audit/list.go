@@ -36,10 +36,10 @@ func (l *Log) Entries(ctx context.Context, f Filter) (entries []Entry, next int6
 	defer wrap(&err, "audit.Log.Entries(%s)", f.Org)
 	var verr validation.Error
 	if f.Org == "" {
-		verr.Add("org", "required")
+		verr.Add("org", validation.Required)
 	}
 	if f.Before < 0 {
-		verr.Add("before", "must not be negative")
+		verr.Add("before", validation.NotNegative)
 	}
 	if err := verr.Err(); err != nil {
 		return nil, 0, err

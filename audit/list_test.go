@@ -124,7 +124,7 @@ func TestEntriesEmptyAndInvalid(t *testing.T) {
 			if !errors.As(err, &verr) {
 				t.Fatalf("error = %v, want *validation.Error", err)
 			}
-			if d := cmp.Diff(tc.want, verr.Fields); d != "" {
+			if d := cmp.Diff(tc.want, verr.Messages()); d != "" {
 				t.Error(d)
 			}
 		})

@@ -70,7 +70,7 @@ func (l *Log) markerOK(org string, m marker) bool {
 func (l *Log) Rekey(ctx context.Context, org string) (res Result, err error) {
 	defer wrap(&err, "audit.Log.Rekey(%s)", org)
 	if org == "" {
-		return Result{}, validation.Field("org", "required")
+		return Result{}, validation.Field("org", validation.Required)
 	}
 	w, res, err := l.walkChain(ctx, org, upgrade)
 	if err != nil || !res.OK {

@@ -45,7 +45,7 @@ type Result struct {
 func (l *Log) Verify(ctx context.Context, org string) (res Result, err error) {
 	defer wrap(&err, "audit.Log.Verify(%s)", org)
 	if org == "" {
-		return Result{}, validation.Field("org", "required")
+		return Result{}, validation.Field("org", validation.Required)
 	}
 	_, res, err = l.walkChain(ctx, org, keyedOnly)
 	return res, err

@@ -193,13 +193,13 @@ func (s *Store) newCase(a Actor, in Input, now time.Time) (*Case, string, error)
 	}
 	e := &validation.Error{}
 	if !c.Consent.Record {
-		e.Add("consent.record", "the survivor must agree to the record")
+		e.Add("consent.record", validation.RecordConsent)
 	}
 	uic := ""
 	if in.UIC != "" {
 		var ok bool
 		if uic, ok = NormalizeUIC(in.UIC); !ok {
-			e.Add("uic", "four letters, then day of birth and two digits of the year (e.g. MAJO1585)")
+			e.Add("uic", validation.UIC)
 		}
 	}
 	checkRecord(s.vocab, e, c, now)

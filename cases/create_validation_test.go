@@ -125,7 +125,7 @@ func TestCheckInput(t *testing.T) {
 	bad := validInput()
 	bad.Incident.District = "999999"
 	var v *validation.Error
-	if err := s.CheckInput(ana, bad); !errors.As(err, &v) || v.Fields["incident.district"] == "" {
+	if err := s.CheckInput(ana, bad); !errors.As(err, &v) || v.Messages()["incident.district"] == "" {
 		t.Fatalf("an unknown district: %v", err)
 	}
 	if n, err := s.cases.CountDocuments(ctx, bson.D{}); err != nil || n != 0 {

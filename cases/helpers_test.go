@@ -95,7 +95,7 @@ func fieldsOf(tb testing.TB, err error) map[string]string {
 	if !errors.As(err, &ve) {
 		tb.Fatalf("err = %v, want *validation.Error", err)
 	}
-	return ve.Fields
+	return ve.Messages()
 }
 
 // rawCase reads the stored document of case id as the driver sees it.

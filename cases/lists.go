@@ -402,7 +402,7 @@ func decodeCursor(c string) (cursor, error) {
 	if c == "" {
 		return cursor{}, nil
 	}
-	bad := validation.Field("cursor", "not a cursor this server gave")
+	bad := validation.Field("cursor", validation.Cursor)
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return cursor{}, bad

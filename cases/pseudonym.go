@@ -80,7 +80,7 @@ func (s *Store) SubjectOf(ctx context.Context, org, uic string) (_ string, err e
 	defer wrap(&err, "cases.Store.SubjectOf(%s)", org)
 	folded, ok := NormalizeUIC(uic)
 	if !ok {
-		return "", validation.Field("uic", "four letters, then day of birth and two digits of the year (e.g. MAJO1585)")
+		return "", validation.Field("uic", validation.UIC)
 	}
 	key, err := s.orgKeys.Pseudonym(ctx, org)
 	if err != nil {

@@ -90,7 +90,7 @@ func (s *Store) mutateOnce(ctx context.Context, id string, version *int64, allow
 func (s *Store) Update(ctx context.Context, a Actor, id string, p Patch, allow func(*Case) bool) (_ *Case, err error) {
 	defer wrap(&err, "cases.Store.Update(%s)", id)
 	if p.Version == nil {
-		return nil, validation.Field("version", "required: the version you read")
+		return nil, validation.Field("version", validation.RequiredVersion)
 	}
 	var orgKey []byte
 	if p.UIC != nil && *p.UIC != "" {
@@ -103,7 +103,7 @@ func (s *Store) Update(ctx context.Context, a Actor, id string, p Patch, allow f
 		applyPatch(c, p)
 		if p.UIC != nil {
 			if uic, ok := NormalizeUIC(*p.UIC); !ok {
-				e.Add("uic", "four letters, then day of birth and two digits of the year (e.g. MAJO1585)")
+				e.Add("uic", validation.UIC)
 			} else {
 				c.Subject = Pseudonym(orgKey, uic)
 			}
@@ -188,22 +188,22 @@ func (s *Store) AddFollowup(ctx context.Context, a Actor, id string, in Followup
 	e := &validation.Error{}
 	if in.Date == "" {
 		in.Date = now.Format(time.DateOnly)
-	} else if date, problem := parseIncidentDate(in.Date, "day", now); problem != "" {
-		e.Add("date", problem)
+	} else if date, problem := parseIncidentDate(in.Date, "day", now); problem != nil {
+		e.AddProblem("date", *problem)
 	} else {
 		in.Date = date
 	}
 	switch n := len([]rune(in.Note)); {
 	case n == 0:
-		e.Add("note", "required")
+		e.Add("note", validation.Required)
 	case n > maxNote:
-		e.Add("note", "at most 5000 characters")
+		e.Add("note", validation.TooLong, "Max", 5000)
 	}
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
 	if len(in.Key) > 200 {
-		return nil, validation.Field("Idempotency-Key", "at most 200 characters")
+		return nil, validation.Field("Idempotency-Key", validation.TooLong, "Max", 200)
 	}
 	fid, err := uuid.NewV7()
 	if err != nil {
@@ -248,11 +248,11 @@ func (s *Store) Grant(ctx context.Context, a Actor, id, user, username string, e
 	defer wrap(&err, "cases.Store.Grant(%s)", id)
 	now := s.now()
 	if !expires.After(now) {
-		return nil, validation.Field("expires_at", "must be in the future")
+		return nil, validation.Field("expires_at", validation.MustBeFuture)
 	}
 	return s.mutate(ctx, id, nil, allow, func(c *Case) ([]string, error) {
 		if !c.Consent.LegalSharing {
-			return nil, validation.Field("consent.legal_sharing", "the survivor did not consent to legal sharing")
+			return nil, validation.Field("consent.legal_sharing", validation.LegalConsent)
 		}
 		// Expired shares (which leave their lists) and an earlier share with the same
 		// user make room.
@@ -265,7 +265,7 @@ func (s *Store) Grant(ctx context.Context, a Actor, id, user, username string, e
 			return g.User == user
 		})
 		if len(c.Grants) >= MaxGrants {
-			return nil, validation.Field("user", fmt.Sprintf("a case can be shared with at most %d legal partners at once: revoke one first", MaxGrants))
+			return nil, validation.Field("user", validation.TooManyGrants, "Max", MaxGrants)
 		}
 		c.Grants = append(c.Grants, Grant{User: user, Username: username, GrantedBy: a.UserID,
 			GrantedAt: now.Truncate(time.Millisecond), ExpiresAt: expires.UTC().Truncate(time.Millisecond)})

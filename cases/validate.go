@@ -33,22 +33,22 @@ func checkRecord(v *vocabulary.Vocabulary, e *validation.Error, c *Case, now tim
 	checkOptional(v, e, vocabulary.WorkSettings, "survivor.work_setting", c.Survivor.WorkSetting)
 	checkResponse(v, e, &c.Response)
 	if n := utf8.RuneCountInString(c.Narrative); n > maxNarrative {
-		e.Add("narrative", fmt.Sprintf("at most %d characters", maxNarrative))
+		e.Add("narrative", validation.TooLong, "Max", maxNarrative)
 	}
 	switch {
 	case utf8.RuneCountInString(c.Contact) > maxContact:
-		e.Add("contact", fmt.Sprintf("at most %d characters", maxContact))
+		e.Add("contact", validation.TooLong, "Max", maxContact)
 	case c.Contact != "" && !c.Consent.Contact:
-		e.Add("contact", "keep a contact only with consent.contact")
+		e.Add("contact", validation.ContactConsent)
 	}
 	if utf8.RuneCountInString(c.Consent.TextVersion) > maxTextVersion {
-		e.Add("consent.text_version", fmt.Sprintf("at most %d characters", maxTextVersion))
+		e.Add("consent.text_version", validation.TooLong, "Max", maxTextVersion)
 	}
 	if !utf8.ValidString(c.Narrative) {
-		e.Add("narrative", "text is not valid UTF-8")
+		e.Add("narrative", validation.NotUTF8)
 	}
 	if !utf8.ValidString(c.Contact) {
-		e.Add("contact", "text is not valid UTF-8")
+		e.Add("contact", validation.NotUTF8)
 	}
 }
 
@@ -57,59 +57,64 @@ func checkIncident(v *vocabulary.Vocabulary, e *validation.Error, in *Incident, 
 		in.DatePrecision = "day"
 	}
 	if !v.Has(vocabulary.DatePrecisions, in.DatePrecision) {
-		e.Add("incident.date_precision", "must be day, month or year")
-	} else if date, problem := parseIncidentDate(in.Date, in.DatePrecision, now); problem != "" {
-		e.Add("incident.date", problem)
+		e.Add("incident.date_precision", validation.DatePrecision)
+	} else if date, problem := parseIncidentDate(in.Date, in.DatePrecision, now); problem != nil {
+		e.AddProblem("incident.date", *problem)
 	} else {
 		in.Date = date
 	}
 	switch {
 	case in.District == "":
-		e.Add("incident.district", "required")
+		e.Add("incident.district", validation.Required)
 	case !v.Has(vocabulary.Districts, in.District):
-		e.Add("incident.district", "unknown district code")
+		e.Add("incident.district", validation.UnknownDistrict)
 	}
 	switch {
 	case in.Place == "":
-		e.Add("incident.place", "required")
+		e.Add("incident.place", validation.Required)
 	case !v.Has(vocabulary.Places, in.Place):
-		e.Add("incident.place", "unknown place code")
+		e.Add("incident.place", validation.UnknownPlace)
 	}
 }
 
 // parseIncidentDate accepts a full date or one cut to the precision ("2026-05" for a
-// month) and returns it cut to the precision, or a problem statement.
-func parseIncidentDate(s, precision string, now time.Time) (string, string) {
+// month) and returns it cut to the precision, or its problem.
+func parseIncidentDate(s, precision string, now time.Time) (string, *validation.Problem) {
 	if s == "" {
-		return "", "required"
+		return "", problem(validation.Required)
 	}
 	var t time.Time
 	var err error
 	for _, layout := range []string{time.DateOnly, "2006-01", "2006"} {
 		if t, err = time.Parse(layout, s); err == nil {
 			if layoutRank(layout) < precisionRank(precision) {
-				return "", "a date with precision " + precision + " needs " + precisionLayoutHint(precision)
+				return "", problem(validation.DateNeeds, "Precision", precision, "Layout", precisionLayoutHint(precision))
 			}
 			break
 		}
 	}
 	if err != nil {
-		return "", "not a date: use YYYY-MM-DD, YYYY-MM or YYYY"
+		return "", problem(validation.NotADate)
 	}
 	if t.Year() < earliestYear {
-		return "", fmt.Sprintf("before %d", earliestYear)
+		return "", problem(validation.DateBefore, "Year", earliestYear)
 	}
 	// A day ahead of UTC covers every time zone; anything later is a typo.
 	if t.After(now.Add(24 * time.Hour)) {
-		return "", "in the future"
+		return "", problem(validation.InFuture)
 	}
 	switch precision {
 	case "month":
-		return t.Format("2006-01"), ""
+		return t.Format("2006-01"), nil
 	case "year":
-		return t.Format("2006"), ""
+		return t.Format("2006"), nil
 	}
-	return t.Format(time.DateOnly), ""
+	return t.Format(time.DateOnly), nil
+}
+
+func problem(code validation.Code, args ...any) *validation.Problem {
+	p := validation.P(code, args...)
+	return &p
 }
 
 func precisionRank(p string) int { return map[string]int{"year": 0, "month": 1, "day": 2}[p] }
@@ -130,14 +135,14 @@ func precisionLayoutHint(p string) string {
 func checkCodes(v *vocabulary.Vocabulary, e *validation.Error, l vocabulary.List, field string, codes []string, required bool) []string {
 	if len(codes) == 0 {
 		if required {
-			e.Add(field, "choose at least one")
+			e.Add(field, validation.ChooseOne)
 		}
 		return []string{}
 	}
 	out := make([]string, 0, len(codes))
 	for _, c := range codes {
 		if !v.Has(l, c) {
-			e.Add(field, fmt.Sprintf("unknown code %q", c))
+			e.Add(field, validation.UnknownCode, "Code", c)
 			continue
 		}
 		if !slices.Contains(out, c) {
@@ -149,30 +154,30 @@ func checkCodes(v *vocabulary.Vocabulary, e *validation.Error, l vocabulary.List
 
 func checkOptional(v *vocabulary.Vocabulary, e *validation.Error, l vocabulary.List, field, code string) {
 	if code != "" && !v.Has(l, code) {
-		e.Add(field, fmt.Sprintf("unknown code %q", code))
+		e.Add(field, validation.UnknownCode, "Code", code)
 	}
 }
 
 func checkResponse(v *vocabulary.Vocabulary, e *validation.Error, r *Response) {
 	r.ReportedTo = checkCodes(v, e, vocabulary.ReportedTo, "response.reported_to", r.ReportedTo, false)
 	if len(r.ReportedTo) > 1 && slices.Contains(r.ReportedTo, "none") {
-		e.Add("response.reported_to", `"none" cannot be combined with other answers`)
+		e.Add("response.reported_to", validation.NoneAlone)
 	}
 	r.Referrals = checkCodes(v, e, vocabulary.Referrals, "response.referrals", r.Referrals, false)
 	if r.Status == "" {
 		r.Status = "open"
 	}
 	if !v.Has(vocabulary.Statuses, r.Status) {
-		e.Add("response.status", "must be open, in_follow_up or closed")
+		e.Add("response.status", validation.StatusValue)
 		return
 	}
 	switch {
 	case r.Status == "closed" && r.Outcome == "":
-		e.Add("response.outcome", "required when the case is closed")
+		e.Add("response.outcome", validation.OutcomeRequired)
 	case r.Status != "closed" && r.Outcome != "":
-		e.Add("response.outcome", "only for a closed case")
+		e.Add("response.outcome", validation.OutcomeOnlyClosed)
 	case r.Outcome != "" && !v.Has(vocabulary.Outcomes, r.Outcome):
-		e.Add("response.outcome", "must be resolved, partly_resolved or unresolved")
+		e.Add("response.outcome", validation.OutcomeValue)
 	}
 }
 

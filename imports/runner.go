@@ -340,7 +340,7 @@ var fieldOf = map[string]Field{
 func recordProblems(v *validation.Error, m Mapping, it *item) []Problem {
 	var out []Problem
 	for path, text := range v.Fields {
-		p := Problem{Code: "record_rejected", Detail: path + ": " + text}
+		p := Problem{Code: "record_rejected", Detail: path + ": " + text.English()}
 		for col, f := range m.Columns {
 			if f == fieldOf[path] && f != "" {
 				p.Column = col

@@ -134,7 +134,7 @@ func (s *Server) setAlertSettings(c *gin.Context) error {
 		return err
 	}
 	if in.Receive == nil {
-		return validation.Field("receive", "required")
+		return validation.Field("receive", validation.Required)
 	}
 	on, err := s.opAlertSettings(c, in.Receive)
 	if err != nil {

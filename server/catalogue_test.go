@@ -13,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"registro/accounts"
+	"registro/validation"
 )
 
 // catalogueKeys reads every locale file: language → key → file.
@@ -119,6 +120,59 @@ func usedKeys(t *testing.T) []string {
 	return out
 }
 
+// TestProblemTexts: every problem code has its text in both languages, and the texts
+// name the arguments the English text names, no other: a problem is never shown by its
+// code, nor with a blank where a number was.
+func TestProblemTexts(t *testing.T) {
+	var missing []string
+	c, err := newCatalogue(func(lang, id string) { missing = append(missing, lang+":"+id) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	placeholder := regexp.MustCompile(`\{\{\s*\.([A-Z][a-zA-Z]*)\s*\}\}`)
+	names := func(text string) []string {
+		var out []string
+		for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+			if !slices.Contains(out, m[1]) {
+				out = append(out, m[1])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	codes := validation.Codes()
+	if len(codes) < 50 {
+		t.Fatalf("only %d problem codes", len(codes))
+	}
+	for _, code := range codes {
+		eng, _ := validation.EnglishTemplate(code)
+		want := names(eng)
+		args := []any{}
+		for _, n := range want {
+			args = append(args, n, "ARG-"+n)
+		}
+		for _, lang := range langs {
+			id := "problem." + string(code)
+			if !c.has(lang, id) {
+				t.Errorf("%s: no %s", lang, id)
+				continue
+			}
+			got := c.text(lang, id, args...)
+			for _, n := range want {
+				if !strings.Contains(got, "ARG-"+n) {
+					t.Errorf("%s %s = %q: does not show %s", lang, id, got, n)
+				}
+			}
+			if strings.Contains(got, "<no value>") {
+				t.Errorf("%s %s = %q: names an argument the problem does not give", lang, id, got)
+			}
+		}
+	}
+	if len(missing) != 0 {
+		t.Errorf("texts reported missing: %v", missing)
+	}
+}
+
 // TestCatalogueTexts checks that texts render with their data in both languages.
 func TestCatalogueTexts(t *testing.T) {
 	var missing []string
@@ -132,11 +186,14 @@ func TestCatalogueTexts(t *testing.T) {
 	if got := c.text("en", "home.hello", "Name", "Rosa"); got != "Hello, Rosa" {
 		t.Errorf("en home.hello = %q", got)
 	}
-	if got := c.fieldProblem("es", "required"); got != "Este dato es obligatorio." {
+	if got := c.problem("es", validation.P(validation.Required)); got != "Este dato es obligatorio." {
 		t.Errorf("es problem required = %q", got)
 	}
-	if got := c.fieldProblem("es", "some new rule"); !strings.Contains(got, "some new rule") {
-		t.Errorf("an unknown problem must still be shown, got %q", got)
+	if got := c.problem("en", validation.P(validation.TooLong, "Max", 120)); got != "Use at most 120 characters." {
+		t.Errorf("en problem too_long with Max 120 = %q", got)
+	}
+	if got := c.problem("es", validation.P(validation.TooLong, "Max", 5000), "cases."); got != "Es demasiado largo: escriba menos de 5000 letras." {
+		t.Errorf("es cases' own problem too_long = %q", got)
 	}
 	if len(missing) != 0 {
 		t.Errorf("texts reported missing: %v", missing)

@@ -21,7 +21,10 @@ import (
 type apiError struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
-	Fields  map[string]string `json:"fields,omitempty"`
+	Fields  map[string]string `json:"fields,omitempty"` // field → the problem in English
+	// Problems are the same problems by code, with their arguments, for a client
+	// that words them itself.
+	Problems map[string]validation.Problem `json:"problems,omitempty"`
 }
 
 // Errors the handlers raise themselves; domain packages have their own.
@@ -57,7 +60,7 @@ func status(err error) (int, apiError) {
 	var tooFew *releases.TooFewChanges
 	switch {
 	case errors.As(err, &ve):
-		return http.StatusUnprocessableEntity, apiError{Code: "validation_failed", Message: "some fields are invalid", Fields: ve.Fields}
+		return http.StatusUnprocessableEntity, apiError{Code: "validation_failed", Message: "some fields are invalid", Fields: ve.Messages(), Problems: ve.Fields}
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "the request body is larger than 1 MiB"}
 	case errors.As(err, &mf):

@@ -4,12 +4,12 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"regexp"
-	"strings"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/pelletier/go-toml/v2"
 	"golang.org/x/text/language"
+
+	"registro/validation"
 )
 
 // The catalogue of every text a page shows, one TOML file per area and language
@@ -89,26 +89,19 @@ func (c *catalogue) has(lang, id string) bool {
 	return err == nil
 }
 
-var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
-
-// fieldProblem translates a validation message of the domain (written in English for
-// API clients) for a page: the catalogue holds the known ones under "problem.<slug>";
-// any other is shown with a translated lead-in so no problem is ever hidden.
-func (c *catalogue) fieldProblem(lang, msg string) string {
-	id := problemKey(msg)
-	if c.has(lang, id) {
-		return c.text(lang, id)
+// problem words a validation problem for a page from the catalogue
+// ("problem.<code>", with the problem's arguments); prefix ("cases.") lets an area word
+// some of them its own way ("cases.problem.<code>"). A code without a text is shown in
+// English and reported, and the catalogue test fails on it.
+func (c *catalogue) problem(lang string, p validation.Problem, prefix ...string) string {
+	args := make([]any, 0, 2*len(p.Args))
+	for k, v := range p.Args {
+		args = append(args, k, v)
 	}
-	if lang == "en" {
-		return msg
+	for _, pre := range prefix {
+		if id := pre + "problem." + string(p.Code); c.has(lang, id) {
+			return c.text(lang, id, args...)
+		}
 	}
-	return c.text(lang, "problem.generic", "Detail", msg)
-}
-
-func problemKey(msg string) string {
-	slug := strings.Trim(nonWord.ReplaceAllString(strings.ToLower(msg), "_"), "_")
-	if len(slug) > 48 {
-		slug = slug[:48]
-	}
-	return "problem." + slug
+	return c.text(lang, "problem."+string(p.Code), args...)
 }

@@ -79,7 +79,7 @@ func (s *Server) mayCreate(c *gin.Context, org string, role accounts.Role) error
 		return err
 	}
 	if !role.Valid() {
-		return validation.Field("role", "unknown role")
+		return validation.Field("role", validation.UnknownRole)
 	}
 	ok, err := s.hasPower(c, org, role, powerManage)
 	if err == nil && !ok && role == accounts.RoleCoordinator {
@@ -215,13 +215,13 @@ func (s *Server) opUpdateUser(c *gin.Context, id string, in userPatchInput) (acc
 		p.Role = &r
 	}
 	if target.ID == userOf(c).ID && (in.Disabled != nil && *in.Disabled || in.Role != nil) {
-		return accounts.User{}, validation.Field("id", "you cannot disable your own account or change your own role")
+		return accounts.User{}, validation.Field("id", validation.NotYourself)
 	}
 	if target.ID == userOf(c).ID && in.SecondFactor != nil {
-		return accounts.User{}, validation.Field("id", "you cannot remove your own second factor")
+		return accounts.User{}, validation.Field("id", validation.OwnSecondFactor)
 	}
 	if in.SecondFactor != nil && *in.SecondFactor {
-		return accounts.User{}, validation.Field("second_factor", "only false (remove it): its owner sets one up on her own account")
+		return accounts.User{}, validation.Field("second_factor", validation.OnlyRemove)
 	}
 	u, err := func() (u accounts.User, err error) {
 		defer s.logged(c, &err, &entry{Action: "user.update", Object: target.ID, Detail: changed(in)})

@@ -53,10 +53,10 @@ func (s *Server) opListAlerts(c *gin.Context, list, district string) ([]alertVie
 	}
 	action, ok := alertLists[list]
 	if !ok {
-		return nil, validation.Field("list", "must be current, proposals, mine or ended")
+		return nil, validation.Field("list", validation.AlertList)
 	}
 	if district != "" && !s.Alerts.Vocabulary().Has(vocabulary.Districts, district) {
-		return nil, validation.Field("district", "unknown district code")
+		return nil, validation.Field("district", validation.UnknownDistrict)
 	}
 	me := userOf(c)
 	if _, err := s.can(c, "alert", action, me.Org); err != nil {

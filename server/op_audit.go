@@ -25,7 +25,7 @@ func (s *Server) opListAudit(c *gin.Context, q url.Values) (entries []audit.Entr
 		if v := q.Get(field); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				e.Add(field, "an RFC 3339 time")
+				e.Add(field, validation.TimeFormat)
 			}
 			*dst = t
 		}
@@ -34,7 +34,7 @@ func (s *Server) opListAudit(c *gin.Context, q url.Values) (entries []audit.Entr
 		if v := q.Get(field); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 500 {
-				e.Add(field, "a number from 1 to 500")
+				e.Add(field, validation.PageLimit, "Max", 500)
 			}
 			*dst = n
 		}
@@ -42,7 +42,7 @@ func (s *Server) opListAudit(c *gin.Context, q url.Values) (entries []audit.Entr
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			e.Add("before", "a positive entry number")
+			e.Add("before", validation.EntryNumber)
 		}
 		f.Before = n
 	}

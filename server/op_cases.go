@@ -23,7 +23,7 @@ func (s *Server) opCreateCase(c *gin.Context, in cases.Input, key string) (_ *ca
 		return nil, false, err
 	}
 	if utf8.RuneCountInString(key) > 200 {
-		return nil, false, validation.Field("Idempotency-Key", "at most 200 characters")
+		return nil, false, validation.Field("Idempotency-Key", validation.TooLong, "Max", 200)
 	}
 	defer s.logged(c, &err, &entry{Action: "case.create", ByStore: true})
 	return s.Cases.Create(c.Request.Context(), actorOf(c), in, key)
@@ -107,11 +107,11 @@ func (s *Server) listQuery(in url.Values, sub authz.Subject, scopes []authz.Scop
 		Allow: s.summaryAllow(sub, scopes),
 	}
 	if !validSubject(q.Subject) {
-		e.Add("subject", "a pseudonym such as 7F3K-9QXM-2H4C-PA1D (POST /api/v1/subjects/lookup gives it from her code)")
+		e.Add("subject", validation.Pseudonym)
 	}
 	for field, val := range map[string]string{"from": q.From, "to": q.To} {
 		if _, err := time.Parse(time.DateOnly, val); val != "" && err != nil {
-			e.Add(field, "use YYYY-MM-DD")
+			e.Add(field, validation.DateFormat)
 		}
 	}
 	for field, check := range map[string]struct {
@@ -120,13 +120,13 @@ func (s *Server) listQuery(in url.Values, sub authz.Subject, scopes []authz.Scop
 	}{"district": {vocabulary.Districts, q.District}, "perpetrator": {vocabulary.Perpetrators, q.Perpetrator},
 		"violation": {vocabulary.Violations, q.Violation}, "status": {vocabulary.Statuses, q.Status}} {
 		if check.val != "" && !v.Has(check.list, check.val) {
-			e.Add(field, "unknown code")
+			e.Add(field, validation.UnknownCode)
 		}
 	}
 	if l := in.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > cases.MaxPage {
-			e.Add("limit", "a number from 1 to "+strconv.Itoa(cases.MaxPage))
+			e.Add("limit", validation.PageLimit, "Max", cases.MaxPage)
 		}
 		q.Limit = n
 	}

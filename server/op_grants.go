@@ -29,7 +29,7 @@ func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (_ *cases
 	e := &validation.Error{}
 	expires, perr := time.Parse(time.RFC3339, in.ExpiresAt)
 	if perr != nil {
-		e.Add("expires_at", "an RFC 3339 time, e.g. 2026-12-31T23:59:59Z")
+		e.Add("expires_at", validation.TimeFormatExample)
 	}
 	// A share lasts at most the organization's longest share (180 days unless it set
 	// another); it is renewed by sharing again.
@@ -38,22 +38,22 @@ func (s *Server) opGrantCase(c *gin.Context, id string, in grantInput) (_ *cases
 		return nil, err
 	}
 	if perr == nil && expires.After(s.Now().Add(org.MaxShare())) {
-		e.Add("expires_at", "is beyond the longest share the organization allows: share again when it ends")
+		e.Add("expires_at", validation.ShareTooLong)
 	}
 	var grantee accounts.User
 	if in.User == "" {
-		e.Add("user", "required")
+		e.Add("user", validation.Required)
 	} else {
 		grantee, err = s.Accounts.User(c.Request.Context(), in.User)
 		switch {
 		case errors.Is(err, accounts.ErrNotFound), err == nil && grantee.Org != sub.Org:
-			e.Add("user", "no such account in your organization")
+			e.Add("user", validation.NoSuchAccount)
 		case err != nil:
 			return nil, err
 		case grantee.Role != accounts.RoleLegal:
-			e.Add("user", "cases can be shared only with legal partners")
+			e.Add("user", validation.OnlyLegalPartners)
 		case grantee.Disabled:
-			e.Add("user", "the account is disabled")
+			e.Add("user", validation.AccountDisabled)
 		}
 	}
 	if verr := e.Err(); verr != nil {

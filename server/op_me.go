@@ -32,7 +32,7 @@ func (s *Server) opOwnPassword(c *gin.Context, current, next, token string) (err
 		// Counted and logged as a sign-in attempt would be: a guess at her password.
 		le.Outcome = outcomeLogin(err)
 		if errors.Is(err, accounts.ErrBadCredentials) {
-			err = validation.Field("current", "wrong password")
+			err = validation.Field("current", validation.WrongPassword)
 		}
 	}
 	return err

@@ -85,7 +85,7 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (_ statsAnswer, err error
 	switch format {
 	case "", "json", "csv", "xlsx":
 	default:
-		e.Add("format", "json, csv or xlsx")
+		e.Add("format", validation.Format, "Allowed", "json, csv or xlsx")
 	}
 	le := entry{Action: statsAction(format)}
 	defer s.logged(c, &err, &le)
@@ -98,7 +98,7 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (_ statsAnswer, err error
 		}
 	case "live", "release":
 	default:
-		e.Add("source", "live or release")
+		e.Add("source", validation.Source)
 	}
 	if !p.Live && (source == "live" || q.Version != "") {
 		// Exact numbers and superseded versions are for those who may read the
@@ -112,7 +112,7 @@ func (s *Server) opStats(c *gin.Context, q statsQuery) (_ statsAnswer, err error
 	var detail string
 	if source == "live" {
 		if q.Version != "" {
-			e.Add("version", "only with source=release")
+			e.Add("version", validation.OnlyWithRelease)
 		}
 		dims, derr := stats.ParseDims(q.By)
 		merge(e, derr)
@@ -154,7 +154,7 @@ func statsAction(format string) string {
 func (s *Server) statsLang(c *gin.Context, asked string, e *validation.Error) string {
 	lang := orDefault(asked, orDefault(userOf(c).Lang, "es"))
 	if lang != "es" && lang != "en" {
-		e.Add("lang", "es or en")
+		e.Add("lang", validation.Lang)
 	}
 	return lang
 }
@@ -213,7 +213,7 @@ func (s *Server) writeStatsFile(c *gin.Context, ans statsAnswer) error {
 func merge(e *validation.Error, err error) {
 	if ve, ok := err.(*validation.Error); ok {
 		for f, m := range ve.Fields {
-			e.Add(f, m)
+			e.AddProblem(f, m)
 		}
 	}
 }

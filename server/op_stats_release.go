@@ -22,9 +22,6 @@ type releaseAsk struct {
 	Version  int // 0 for the latest
 }
 
-// wholeQuarters is the problem with a period that releases do not cover.
-const wholeQuarters = "whole quarters only: one quarter (2026-Q2), one calendar year (from=2026-Q1&to=2026-Q4), or several quarters with by=quarter"
-
 // parseReleaseAsk reads the period, grouping and version of a released table into e's
 // problems: no other ranges exist than a quarter, a calendar year, or a row of whole
 // quarters grouped by quarter (a trend); by must name a table of the family.
@@ -42,10 +39,10 @@ func parseReleaseAsk(q statsQuery, e *validation.Error) releaseAsk {
 		return ask
 	}
 	if m, _ := strconv.Atoi(p.From[5:]); (m-1)%3 != 0 {
-		e.Add(periodField(q, "from"), wholeQuarters)
+		e.Add(periodField(q, "from"), validation.WholeQuarters)
 	}
 	if m, _ := strconv.Atoi(p.To[5:]); m%3 != 0 {
-		e.Add(periodField(q, "to"), wholeQuarters)
+		e.Add(periodField(q, "to"), validation.WholeQuarters)
 	}
 	if !e.Empty() {
 		return ask
@@ -57,10 +54,10 @@ func parseReleaseAsk(q statsQuery, e *validation.Error) releaseAsk {
 		return ask
 	}
 	if q.By != "quarter" {
-		e.Add("by", "several quarters that are not one calendar year are shown only by quarter (by=quarter)")
+		e.Add("by", validation.ByQuarterOnly)
 	}
 	if q.Version != "" {
-		e.Add("version", "only for one quarter or one year")
+		e.Add("version", validation.OnlyOnePeriod)
 	}
 	for qt := cases.QuarterOf(p.From); qt <= cases.QuarterOf(p.To); qt = addQuarters(qt, 1) {
 		ask.Quarters = append(ask.Quarters, qt)
@@ -77,7 +74,7 @@ func parseVersion(s string, e *validation.Error) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
-		e.Add("version", "a version number, 1 or more")
+		e.Add("version", validation.VersionNumber)
 		return 0
 	}
 	return n

@@ -60,7 +60,7 @@ func (s *Server) orgScoped(c *gin.Context, action, what string) (authz.Subject, 
 // organization.
 func (s *Server) subjectCases(c *gin.Context, sub authz.Subject, scopes []authz.Scope, subject string) ([]string, error) {
 	if !cases.ValidSubject(subject) {
-		return nil, validation.Field("subject", "a pseudonym such as 7F3K-9QXM-2H4C-PA1D (POST /api/v1/subjects/lookup gives it from her code)")
+		return nil, validation.Field("subject", validation.Pseudonym)
 	}
 	all, err := s.Cases.ListAll(c.Request.Context(), cases.ListQuery{Sources: []cases.Source{{Kind: "org", Org: sub.Org}},
 		Subject: subject, Limit: cases.MaxPage, Allow: s.summaryAllow(sub, scopes)})
@@ -90,7 +90,7 @@ func (s *Server) opSubjectConsent(c *gin.Context, subject string, in subjectCons
 		return 0, err
 	}
 	if in.Statistics == nil && in.LegalSharing == nil && in.Contact == nil {
-		return 0, validation.Field("consent", "name at least one of statistics, legal_sharing, contact")
+		return 0, validation.Field("consent", validation.ConsentName)
 	}
 	ids, err := s.subjectCases(c, sub, scopes, subject)
 	if err != nil {

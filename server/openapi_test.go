@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"registro/validation"
 )
 
 // openAPIMethods are the keys of an OpenAPI path item that name operations.
@@ -278,5 +280,45 @@ func TestOpenAPIBodiesAreJSON(t *testing.T) {
 		if sc, _ := sc.(map[string]any); sc["in"] == "cookie" {
 			t.Errorf("security scheme %s is a cookie; the API never reads one", name)
 		}
+	}
+}
+
+// TestOpenAPIProblemCodes: the document lists exactly the problem codes the server
+// answers in error.problems.
+func TestOpenAPIProblemCodes(t *testing.T) {
+	doc := openAPIParsed(t)
+	v, err := openAPIResolve(doc, "#/components/schemas/Error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(v)
+	var shape struct {
+		Properties struct {
+			Error struct {
+				Properties struct {
+					Problems struct {
+						AdditionalProperties struct {
+							Properties struct {
+								Code struct {
+									Enum []string `json:"enum"`
+								} `json:"code"`
+							} `json:"properties"`
+						} `json:"additionalProperties"`
+					} `json:"problems"`
+				} `json:"properties"`
+			} `json:"error"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &shape); err != nil {
+		t.Fatal(err)
+	}
+	got := shape.Properties.Error.Properties.Problems.AdditionalProperties.Properties.Code.Enum
+	var want []string
+	for _, c := range validation.Codes() {
+		want = append(want, string(c))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("error.problems codes in openapi.json:\n%v\nwant validation.Codes():\n%v", got, want)
 	}
 }

@@ -97,7 +97,7 @@ func (s *Server) renderAccount(c *gin.Context, code int, v *view, edit func(*acc
 func (s *Server) changePassword(c *gin.Context) error {
 	v := s.newView(c, "account.title")
 	next := c.PostForm("new_password")
-	err := validation.Field("confirm_password", "does not match the new password")
+	err := validation.Field("confirm_password", validation.PasswordMismatch)
 	if next == c.PostForm("confirm_password") {
 		err = s.opOwnPassword(c, c.PostForm("current_password"), next, s.cookieToken(c))
 	}

@@ -152,7 +152,7 @@ func (s *Server) changeAccount(c *gin.Context) error {
 		generated = accounts.GeneratePassword()
 		in.Password = &generated
 	default:
-		return validation.Field("action", "unknown action")
+		return validation.Field("action", validation.UnknownAction)
 	}
 	u, err := s.opUpdateUser(c, c.Param("id"), in)
 	if err != nil {

@@ -67,7 +67,7 @@ func (s *Server) showAudit(c *gin.Context) error {
 		}
 		d, err := time.ParseInLocation(time.DateOnly, val, limaTime)
 		if err != nil {
-			e.Add(f, "use YYYY-MM-DD")
+			e.Add(f, validation.DateFormat)
 			continue
 		}
 		q.Set(f, d.AddDate(0, 0, next).Format(time.RFC3339))

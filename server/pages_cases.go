@@ -5,12 +5,12 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"registro/accounts"
 	"registro/cases"
+	"registro/validation"
 )
 
 // The case pages: the list in the caller's reach, the detail with its follow-ups, and
@@ -163,7 +163,7 @@ var problemFields = map[string]string{
 
 // caseWords words the problems of the case pages: each at the pages' own name for its
 // field, and the domain's messages only these pages meet from this area's catalogue
-// ("cases.problem.<slug>"); the rest through the common translation.
+// ("cases.problem.<code>"); the rest through the common translation.
 func (s *Server) caseWords() problemWords {
 	return problemWords{
 		field: func(f string) string {
@@ -172,14 +172,8 @@ func (s *Server) caseWords() problemWords {
 			}
 			return "case_other"
 		},
-		word: func(lang, _, msg string) string {
-			if strings.HasPrefix(msg, "unknown code") {
-				msg = "unknown code"
-			}
-			if id := "cases." + problemKey(msg); s.cat.has(lang, id) {
-				return s.cat.text(lang, id)
-			}
-			return s.cat.fieldProblem(lang, msg)
+		word: func(lang, _ string, p validation.Problem) string {
+			return s.cat.problem(lang, p, "cases.")
 		},
 	}
 }

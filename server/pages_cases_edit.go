@@ -117,7 +117,7 @@ func editPatch(form map[string][]string) (cases.Patch, error) {
 	if n, err := strconv.ParseInt(get("version"), 10, 64); err == nil {
 		p.Version = &n
 	} else {
-		e.Add("version", "required: the version you read")
+		e.Add("version", validation.RequiredVersion)
 	}
 	status, outcome := get("status"), get("outcome")
 	if status != "closed" {

@@ -44,8 +44,10 @@ func (s *Server) eraseCasePage(c *gin.Context) error {
 		v := s.newView(c, "cases.erase_title")
 		v.Form.Set("ref", c.PostForm("ref"))
 		words := s.caseWords()
-		words.word = func(lang, _, _ string) string { return s.cat.text(lang, "cases.problem.ref_mismatch", "Ref", k.Ref) }
-		st, _ := s.rejected(v, validation.Field("ref", "does not name this case"), words)
+		words.word = func(lang, _ string, _ validation.Problem) string {
+			return s.cat.text(lang, "cases.problem.ref_mismatch", "Ref", k.Ref)
+		}
+		st, _ := s.rejected(v, validation.Field("ref", validation.NotThisCase), words)
 		v.Data = erasePage{Case: k}
 		s.render(c, st, "case_erase", v)
 		return nil

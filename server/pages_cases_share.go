@@ -61,7 +61,7 @@ func (s *Server) shareCase(c *gin.Context) error {
 	day, perr := time.ParseInLocation(time.DateOnly, c.PostForm("expires"), limaTime)
 	var err error
 	if perr != nil {
-		err = validation.Field("expires", "use YYYY-MM-DD")
+		err = validation.Field("expires", validation.DateFormat)
 		if _, _, serr := s.scopes(c, "case", "share"); serr != nil {
 			return serr
 		}

@@ -108,7 +108,7 @@ func (s *Server) uploadImport(c *gin.Context) error {
 func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]string) (*importJob, error) {
 	mr := multipartOf(c)
 	if mr == nil {
-		return nil, validation.Field("file", "send the form with its file")
+		return nil, validation.Field("file", validation.FileMissing)
 	}
 	j := &importJob{ID: newJobID(), Org: actor.Org, UserID: actor.UserID, Lang: s.pageLang(c), touched: s.Now()}
 	for {
@@ -117,7 +117,7 @@ func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]s
 			break
 		}
 		if err != nil {
-			return nil, validation.Field("file", "the upload was cut short: send it again")
+			return nil, validation.Field("file", validation.UploadCut)
 		}
 		if part.FormName() != "file" {
 			b, _ := io.ReadAll(io.LimitReader(part, 4*maxStatement))
@@ -130,16 +130,16 @@ func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]s
 		j.File = filepath.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
 		if j.upload, _, err = copyUpload(s.TempDir, part); err != nil {
 			if errors.Is(err, errUploadTooLarge) {
-				return nil, validation.Field("file", "at most 64 MB")
+				return nil, validation.Field("file", validation.FileTooBig, "Max", 64)
 			}
 			return nil, err
 		}
 	}
 	if j.upload == nil || j.File == "" || j.File == "." {
 		problems := &validation.Error{}
-		problems.Add("file", "choose the file of the old registry")
+		problems.Add("file", validation.ChooseFile)
 		if strings.TrimSpace(form["statement"]) == "" {
-			problems.Add("statement", "required")
+			problems.Add("statement", validation.Required)
 		}
 		if j.upload != nil {
 			_ = j.upload.Remove()
@@ -150,12 +150,12 @@ func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]s
 	statement := strings.TrimSpace(form["statement"])
 	problems := &validation.Error{}
 	if ext != ".csv" && ext != ".xlsx" && ext != ".txt" {
-		problems.Add("file", "a CSV or XLSX file")
+		problems.Add("file", validation.CSVOrXLSX)
 	}
 	if statement == "" {
-		problems.Add("statement", "required")
+		problems.Add("statement", validation.Required)
 	} else if utf8.RuneCountInString(statement) > maxStatement {
-		problems.Add("statement", "at most 500 characters")
+		problems.Add("statement", validation.TooLong, "Max", 500)
 	}
 	if err := problems.Err(); err != nil {
 		_ = j.upload.Remove()
@@ -175,7 +175,7 @@ func (s *Server) takeUpload(c *gin.Context, actor cases.Actor, form map[string]s
 func (s *Server) openHeader(c *gin.Context, j *importJob) error {
 	src, err := j.open()
 	if err != nil {
-		return validation.Field("file", "the file cannot be read: check that it is a CSV or XLSX file and the sheet's name")
+		return validation.Field("file", validation.FileUnreadable)
 	}
 	defer src.Close()
 	j.Header = src.Header()
@@ -237,12 +237,12 @@ func (s *Server) remapImport(c *gin.Context) error {
 			continue
 		}
 		if !s.Cases.Vocabulary().Has(vocabulary.List(list), v) {
-			return validation.Field("default_"+string(field), "unknown code")
+			return validation.Field("default_"+string(field), validation.UnknownCode)
 		}
 		m.Defaults[field] = v
 	}
 	if err := m.Check(j.Header); err != nil {
-		return validation.Field("mapping", err.Error())
+		return validation.Field("mapping", validation.Mapping, "Detail", err.Error())
 	}
 	j.Mapping = m
 	j.Confirmed = confirmedRows(c)

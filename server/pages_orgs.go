@@ -52,7 +52,7 @@ func (s *Server) createOrgAndCoordinator(c *gin.Context) error {
 	in := orgInput{Code: c.PostForm("code"), Name: c.PostForm("name")}
 	coordinator := strings.TrimSpace(c.PostForm("coordinator"))
 	if coordinator == "" {
-		st, _ := s.rejected(v, validation.Field("coordinator", "required"), problemWords{})
+		st, _ := s.rejected(v, validation.Field("coordinator", validation.Required), problemWords{})
 		return s.renderOrgs(c, v, st, nil)
 	}
 	begun, err := s.begunOrg(c, orgs, in)

@@ -144,7 +144,7 @@ func (s *Server) answerRecordJSON(c *gin.Context, k *cases.Case, err error, loca
 		ve := &validation.Error{}
 		errors.As(err, &ve)
 		for field := range local {
-			ve.Add(field, "is not a valid answer")
+			ve.Add(field, validation.NotAnswer)
 		}
 		err = ve
 	}

@@ -3,6 +3,8 @@ package server
 import (
 	"slices"
 	"strings"
+
+	"registro/validation"
 )
 
 // recordFields maps the domain's field names (cases/validate.go, cases/create.go) to
@@ -42,38 +44,39 @@ func recordFormField(domain, precision string) string {
 	return "form"
 }
 
-// recordProblem words a domain problem (written in English for API clients) for the
-// person at the form: the domain's messages about dates, codes and the contact have
-// plainer equivalents here; anything else goes through the shared catalogue.
-func (s *Server) recordProblem(lang, field, msg string) string {
+// recordProblem words a domain problem for the person at the form: the problems of
+// dates, codes and the contact have plainer words here; anything else goes through
+// the shared catalogue.
+func (s *Server) recordProblem(lang, field string, p validation.Problem) string {
 	id := ""
 	switch {
 	case field == "consent_record":
 		id = "record.problem.consent_record"
 	case strings.HasPrefix(field, "date_"):
-		switch {
-		case msg == "required":
+		switch p.Code {
+		case validation.Required:
 			id = "record.problem.date_missing"
-		case msg == "in the future":
+		case validation.InFuture:
 			id = "record.problem.date_future"
-		case strings.HasPrefix(msg, "before "):
+		case validation.DateBefore:
 			id = "record.problem.date_old"
 		default:
 			id = "record.problem.date_format"
 		}
-	case strings.HasPrefix(msg, "unknown"), strings.HasPrefix(msg, "must be day"):
+	case p.Code == validation.UnknownCode, p.Code == validation.UnknownDistrict, p.Code == validation.UnknownPlace,
+		p.Code == validation.DatePrecision, p.Code == validation.StatusValue, p.Code == validation.OutcomeValue:
 		id = "problem.unknown_code"
-	case field == "contact" && strings.HasPrefix(msg, "keep a contact only"):
+	case field == "contact" && p.Code == validation.ContactConsent:
 		id = "record.problem.contact_consent"
-	case strings.HasPrefix(msg, "at most"):
+	case p.Code == validation.TooLong:
 		id = "record.problem.too_long"
-	case strings.Contains(msg, "cannot be combined"):
+	case p.Code == validation.NoneAlone:
 		id = "record.problem.none_alone"
 	}
 	if id != "" {
 		return s.cat.text(lang, id)
 	}
-	return s.cat.fieldProblem(lang, msg)
+	return s.cat.problem(lang, p)
 }
 
 // recordStepFields are the form's fields step by step, in the order the page shows

@@ -139,7 +139,7 @@ func (s *Server) showStatsPage(c *gin.Context) error {
 func (s *Server) statsWords() problemWords {
 	return problemWords{
 		field: renamed(map[string]string{"by": "table"}),
-		word: func(lang, field, msg string) string {
+		word: func(lang, field string, _ validation.Problem) string {
 			if field == "table" {
 				return s.cat.text(lang, "stats.problem.table")
 			}
@@ -343,7 +343,7 @@ func (s *Server) exportStats(c *gin.Context) error {
 		if _, err := s.permitStats(c); err != nil {
 			return err
 		}
-		return validation.Field("format", "csv or xlsx")
+		return validation.Field("format", validation.Format, "Allowed", "csv or xlsx")
 	}
 	ans, err := s.opStats(c, q)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,7 +48,7 @@ func (s *Server) publishProblem(lang string, err error) (string, bool) {
 	var few *releases.TooFewChanges
 	switch {
 	case errors.As(err, &ve):
-		if strings.HasPrefix(ve.Fields["period"], "the period has not ended") {
+		if ve.Fields["period"].Code == validation.PeriodOpen {
 			return s.cat.text(lang, "stats.problem.open"), true
 		}
 		return s.cat.text(lang, "stats.problem.period"), true

@@ -130,7 +130,7 @@ func (s *Server) survivorConsent(c *gin.Context) error {
 			*dst = &no
 		case "", "keep":
 		default:
-			return validation.Field(name, "must be keep, give or withdraw")
+			return validation.Field(name, validation.KeepGiveWithdraw)
 		}
 	}
 	n, err := s.opSubjectConsent(c, subject, in)

@@ -282,7 +282,7 @@ func (s *Server) problems(lang string, err error) map[string]string {
 // problem at a form field ("" lets the catalogue word it).
 type problemWords struct {
 	field func(domain string) string
-	word  func(lang, field, msg string) string
+	word  func(lang, field string, p validation.Problem) string
 }
 
 // renamed maps some domain fields to the form's and keeps the others.
@@ -298,7 +298,8 @@ func (s *Server) rejected(v *view, err error, words problemWords) (code int, ok 
 	var ve *validation.Error
 	switch {
 	case errors.Is(err, accounts.ErrDuplicate):
-		ve = &validation.Error{Fields: map[string]string{"duplicate": "already taken"}}
+		ve = &validation.Error{}
+		ve.Add("duplicate", validation.AlreadyTaken)
 	case !errors.As(err, &ve):
 		return 0, false
 	}
@@ -311,7 +312,7 @@ func (s *Server) rejected(v *view, err error, words problemWords) (code int, ok 
 // one field are both said.
 func (s *Server) wordProblems(lang string, ve *validation.Error, words problemWords) map[string]string {
 	out := map[string]string{}
-	for f, msg := range ve.Fields {
+	for f, p := range ve.Fields {
 		if words.field != nil {
 			if name := words.field(f); name != "" {
 				f = name
@@ -319,10 +320,10 @@ func (s *Server) wordProblems(lang string, ve *validation.Error, words problemWo
 		}
 		text := ""
 		if words.word != nil {
-			text = words.word(lang, f, msg)
+			text = words.word(lang, f, p)
 		}
 		if text == "" {
-			text = s.cat.fieldProblem(lang, msg)
+			text = s.cat.problem(lang, p)
 		}
 		if prev, dup := out[f]; dup && prev != text {
 			text = prev + " " + text

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"registro/cases"
+	"registro/validation"
 )
 
 // request is one HTTP call. Body is sent as is when it is []byte or string, and as
@@ -189,8 +190,31 @@ func errorOf(tb testing.TB, body map[string]any) (code, message string, fields m
 	}
 	fields, _ = e["fields"].(map[string]any)
 	for k := range e {
-		if k != "code" && k != "message" && k != "fields" {
+		if k != "code" && k != "message" && k != "fields" && k != "problems" {
 			tb.Errorf("error %v has an unexpected member %q", e, k)
+		}
+	}
+	// Every field's problem is there twice: in English, and by code with its arguments.
+	problems, _ := e["problems"].(map[string]any)
+	if len(problems) != len(fields) {
+		tb.Errorf("error %v: %d fields but %d problems", e, len(fields), len(problems))
+	}
+	for f, text := range fields {
+		p, _ := problems[f].(map[string]any)
+		c, _ := p["code"].(string)
+		args, _ := p["args"].(map[string]any)
+		english, known := validation.EnglishTemplate(validation.Code(c))
+		if !known {
+			tb.Errorf("error %v: field %s has no known problem code (%v)", e, f, problems[f])
+			continue
+		}
+		for name := range args {
+			if !strings.Contains(english, "."+name) {
+				tb.Errorf("error %v: problem %s of %s has argument %s its text does not name", e, c, f, name)
+			}
+		}
+		if s, _ := text.(string); s == "" {
+			tb.Errorf("error %v: field %s without its English text", e, f)
 		}
 	}
 	return code, message, fields

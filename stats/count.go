@@ -37,13 +37,13 @@ func ParseDims(by string) ([]string, error) {
 	e := &validation.Error{}
 	for i, d := range dims {
 		if _, ok := Dimensions[d]; !ok {
-			e.Add("by", "unknown dimension "+d)
+			e.Add("by", validation.UnknownDimension, "Name", d)
 		} else if slices.Contains(dims[:i], d) {
-			e.Add("by", "dimension "+d+" given twice")
+			e.Add("by", validation.DimensionTwice, "Name", d)
 		}
 	}
 	if len(dims) > MaxDims {
-		e.Add("by", "at most three dimensions")
+		e.Add("by", validation.ThreeDimensions)
 	}
 	return dims, e.Err()
 }

@@ -73,7 +73,7 @@ func ParseFamilyBy(by string) ([]string, error) {
 		return dims, nil
 	}
 	allowed := FamilyBy()[1:]
-	return nil, validation.Field("by", "not a published table; allowed: "+strings.Join(allowed, " | "))
+	return nil, validation.Field("by", validation.NotPublished, "Allowed", strings.Join(allowed, " | "))
 }
 
 // key names one position of the family: the dimensions it fixes, in DimOrder, as

@@ -29,7 +29,7 @@ func ParsePeriod(quarter, from, to string, now time.Time) (Period, error) {
 	e := &validation.Error{}
 	if quarter != "" {
 		if from != "" || to != "" {
-			e.Add("quarter", "give either quarter or from and to")
+			e.Add("quarter", validation.QuarterOrRange)
 			return Period{}, e
 		}
 		from, to = quarter, quarter
@@ -39,22 +39,22 @@ func ParsePeriod(quarter, from, to string, now time.Time) (Period, error) {
 		from, to = q, q
 	}
 	if from == "" || to == "" {
-		e.Add("from", "give both from and to")
+		e.Add("from", validation.BothEnds)
 		return Period{}, e
 	}
 	var p Period
 	var ok bool
 	if p.From, ok = firstMonth(from); !ok {
-		e.Add(field(quarter, "from"), "a month (2026-04) or a quarter (2026-Q2)")
+		e.Add(field(quarter, "from"), validation.MonthOrQuarter, "Example", "2026-04")
 	}
 	if p.To, ok = lastMonth(to); !ok {
-		e.Add(field(quarter, "to"), "a month (2026-06) or a quarter (2026-Q2)")
+		e.Add(field(quarter, "to"), validation.MonthOrQuarter, "Example", "2026-06")
 	}
 	if e.Empty() && p.From > p.To {
-		e.Add("to", "before from")
+		e.Add("to", validation.ToBeforeFrom)
 	}
 	if e.Empty() && len(p.Months()) > 120 {
-		e.Add("to", "at most ten years at once")
+		e.Add("to", validation.TenYears)
 	}
 	return p, e.Err()
 }

@@ -62,7 +62,7 @@ func ParseReleasePeriod(field, name string) (Period, error) {
 	if yearPattern.MatchString(name) {
 		return Period{From: name + "-01", To: name + "-12"}, nil
 	}
-	return Period{}, validation.Field(field, "a quarter (2026-Q2) or a year (2026)")
+	return Period{}, validation.Field(field, validation.Period)
 }
 
 // ReleaseName names the release period p covers, "2026-Q2" or "2026", or false when

@@ -222,7 +222,7 @@ func (s *Store) Publish(ctx context.Context, org string, k int, period, by strin
 		return nil, err
 	}
 	if now := s.now(); !stats.Ended(period, now) {
-		return nil, validation.Field("period", "the period has not ended yet (it ends "+stats.EndOf(period).Format("2006-01-02")+")")
+		return nil, validation.Field("period", validation.PeriodOpen, "Date", stats.EndOf(period).Format("2006-01-02"))
 	}
 	in := stats.ReleaseInput{Org: org, Period: period, K: k}
 	if stats.IsYear(period) {

@@ -136,10 +136,10 @@ func TestPublishRefusals(t *testing.T) {
 	f.record(t, 6, "2026-05-10", "day", "MAJO")
 
 	var ve *validation.Error
-	if _, err := f.rel.Publish(ctx, "LIM", 5, "2026-Q3", "bea"); !errors.As(err, &ve) || ve.Fields["period"] == "" {
+	if _, err := f.rel.Publish(ctx, "LIM", 5, "2026-Q3", "bea"); !errors.As(err, &ve) || ve.Messages()["period"] == "" {
 		t.Errorf("open quarter: %v, want a validation error on period", err)
 	}
-	if _, err := f.rel.Publish(ctx, "LIM", 5, "2026-05", "bea"); !errors.As(err, &ve) || ve.Fields["period"] == "" {
+	if _, err := f.rel.Publish(ctx, "LIM", 5, "2026-05", "bea"); !errors.As(err, &ve) || ve.Messages()["period"] == "" {
 		t.Errorf("a month: %v, want a validation error on period", err)
 	}
 	// The quarter ends at midnight in Lima: 05:00 UTC on 1 July.
