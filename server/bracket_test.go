@@ -69,7 +69,7 @@ func TestNoEntryNoContent(t *testing.T) {
 	for _, path := range []string{
 		"/cases/" + id, "/cases", "/cases/" + id + "/recorded", "/cases/" + id + "/edit", "/cases/" + id + "/share",
 		"/cases/" + id + "/erase", "/rights/" + subject, "/rights/" + subject + "/summary", "/rights/" + subject + "/erase",
-		"/stats",
+		"/stats", "/alerts/new?from=" + id,
 	} {
 		st, page := pages.get(t, path)
 		check("page "+path, st, page)
