@@ -322,6 +322,56 @@ func TestHalfWrittenChange(t *testing.T) {
 	}
 }
 
+// TestClientWalksAway: the coordinator's request is cancelled (she closed the page,
+// her connection dropped) before the store read the alert, and again after the change
+// was decided. The first leaves the alert as it was; the second is acknowledged
+// neither to her nor lost: the alert is changed, whole, with its version emptied.
+func TestClientWalksAway(t *testing.T) {
+	c := newClock()
+	db := dbtest.New(t)
+	s := newStore(t, db, c)
+	a := propose(t, s, "LIM")
+
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Change(gone, a.ID, 0, nil, approve(s)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a change asked for after the client left: %v, want context.Canceled", err)
+	}
+	got, err := s.Get(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != Proposed || got.Version != 1 {
+		t.Fatalf("after a change never read: %s v%d, want the proposal untouched", got.State, got.Version)
+	}
+
+	leaving, leave := context.WithCancel(context.Background())
+	defer leave()
+	ap, err := s.Change(leaving, a.ID, 1, nil, func(a *Alert, now time.Time) error {
+		leave() // the client walks away while the change is being decided
+		return Approve(a, now, s.Validity)
+	})
+	if err != nil {
+		t.Fatalf("a change decided as the client left: %v", err)
+	}
+	// Another server reads it at once, without waiting for Settle.
+	other := newStore(t, db, c)
+	got, err = other.Get(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != Approved || got.Version != 2 || !got.ExpiresAt.Equal(ap.ExpiresAt) {
+		t.Fatalf("after the client left: %s v%d expires %v, want approved v2 expiring %v", got.State, got.Version, got.ExpiresAt, ap.ExpiresAt)
+	}
+	var v bson.M
+	if err := s.versions.FindOne(context.Background(), bson.D{{Key: "_id", Value: versionID(a.ID, 2)}}).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := v["alert"]; kept || v["written"] != true {
+		t.Errorf("the decided version after the client left: %v, want written and emptied", v)
+	}
+}
+
 // TestConcurrentDecisions: coordinators on two servers sharing one external store
 // (whose updates are not atomic) approve, reject and withdraw the same proposals at
 // once. Each alert ends in exactly one decision, the one its store acknowledged, and
