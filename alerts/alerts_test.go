@@ -1,8 +1,12 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -422,5 +426,90 @@ func TestConcurrentDecisions(t *testing.T) {
 				t.Fatalf("alert %d read through a store: %s v%d %q, acknowledged %s %q", i, got.State, got.Version, got.Reason, results[won].State, results[won].Reason)
 			}
 		}
+	}
+}
+
+// TestEditLeavesNoOldTextInTheFiles: a proposal carried a survivor's name and number
+// that the warnings did not stop (the proposer confirmed), and was approved; the
+// coordinator edits them out. The attacker holds a copy of the data directory taken
+// right after the edit was answered, and again after a clean stop: neither the name
+// nor the number is in any file, the write-ahead log included.
+func TestEditLeavesNoOldTextInTheFiles(t *testing.T) {
+	if os.Getenv("MONGODB_URI") != "" {
+		t.Skip("reads the embedded store's files; MONGODB_URI is set")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := database.Open(ctx, database.Options{DataDir: dir, Name: "alerts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock()
+	s := newStore(t, db, c)
+	s.SetPurger(db.Purge)
+
+	in := valid()
+	in.Behaviour = "Golpeó a Yesenia Quispe Huamán (celular 987 123 456) en la esquina del grifo."
+	in.Description.Physical = "Alto, habla de su hermano Rodolfo Quispe Huamán."
+	in.Checked = true // the proposer read the warnings and confirmed
+	if err := in.Validate(s.Vocabulary(), nil); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Propose(ctx, "LIM", "u-LIM", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Change(ctx, a.ID, 0, nil, approve(s)); err != nil {
+		t.Fatal(err)
+	}
+	needles := []string{"Yesenia Quispe", "987 123 456", "Rodolfo Quispe"}
+	scan := func() (found []string) {
+		t.Helper()
+		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, n := range needles {
+				if bytes.Contains(b, []byte(n)) {
+					found = append(found, filepath.Base(path)+" holds "+n)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+	// The scan must see the text while the alert holds it, or it proves nothing.
+	if found := scan(); len(found) < len(needles) {
+		t.Fatalf("the scan finds %v while the alert holds all three: it does not read the store's files", found)
+	}
+
+	edited := valid()
+	edited.Behaviour = "Golpea a las compañeras en la esquina del grifo."
+	edited.Description.Physical = "Alto."
+	if err := edited.Validate(s.Vocabulary(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Change(ctx, a.ID, 0, nil, Edit(edited)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range scan() {
+		t.Errorf("after the edit was answered: %s", f)
+	}
+	// A change that takes no text out (sharing) needs no purge, and leaves none behind.
+	if _, err := s.Change(ctx, a.ID, 0, nil, Share(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range scan() {
+		t.Errorf("after a clean stop: %s", f)
 	}
 }

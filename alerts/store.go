@@ -41,7 +41,14 @@ type Store struct {
 	// Settle is how long a decided change may wait for its writer before another
 	// reader completes it (a writer that takes longer is taken for stopped).
 	Settle time.Duration
+	purge  func(context.Context) error
 }
+
+// SetPurger gives the store the function that removes freed content from the store's
+// files (database.DB.Purge). A change that takes text out of an alert calls it before
+// it is answered: a coordinator who edits out a survivor's name or number that slipped
+// into a proposal wants it gone from the data directory, not only from the pages.
+func (s *Store) SetPurger(f func(context.Context) error) { s.purge = f }
 
 // DefaultValidity is how long an approved alert shows unless the installation says.
 const DefaultValidity = 90 * 24 * time.Hour
@@ -182,7 +189,17 @@ func (s *Store) Change(ctx context.Context, id string, expected int64, allow fun
 	if err := s.write(ctx, cur.Version, v); err != nil {
 		return nil, err
 	}
+	if s.purge != nil && textRemoved(cur, &next) {
+		if err := s.purge(ctx); err != nil {
+			return nil, fmt.Errorf("the alert is changed, but its earlier text is still in the store's log: %w", err)
+		}
+	}
 	return &next, nil
+}
+
+// textRemoved reports whether next no longer holds some free text cur held.
+func textRemoved(cur, next *Alert) bool {
+	return cur.Description != next.Description || cur.Behaviour != next.Behaviour || cur.Advice != next.Advice
 }
 
 // Approve starts the alert's validity.

@@ -157,6 +157,7 @@ func open(ctx context.Context, getenv func(string) string, stderr io.Writer) (*a
 	// crash left owing is settled before anything else is served.
 	cs.SetAccessLog(a.audit)
 	cs.SetPurger(db.Purge)
+	a.alerts.SetPurger(db.Purge)
 	cs.SetErrorLog(func(msg string) { log.Warn(msg, slog.String("component", "cases")) })
 	if err := cs.Start(ctx); err != nil {
 		_ = db.Close(context.Background())
