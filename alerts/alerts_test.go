@@ -1,12 +1,8 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -435,15 +431,9 @@ func TestConcurrentDecisions(t *testing.T) {
 // right after the edit was answered, and again after a clean stop: neither the name
 // nor the number is in any file, the write-ahead log included.
 func TestEditLeavesNoOldTextInTheFiles(t *testing.T) {
-	if os.Getenv("MONGODB_URI") != "" {
-		t.Skip("reads the embedded store's files; MONGODB_URI is set")
-	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := database.Open(ctx, database.Options{DataDir: dir, Name: "alerts"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.OpenDir(t, dir)
 	c := newClock()
 	s := newStore(t, db, c)
 	s.SetPurger(db.Purge)
@@ -462,29 +452,8 @@ func TestEditLeavesNoOldTextInTheFiles(t *testing.T) {
 	if _, err := s.Change(ctx, a.ID, 0, nil, approve(s)); err != nil {
 		t.Fatal(err)
 	}
-	needles := []string{"Yesenia Quispe", "987 123 456", "Rodolfo Quispe"}
-	scan := func() (found []string) {
-		t.Helper()
-		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-			if err != nil || !e.Type().IsRegular() {
-				return err
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, n := range needles {
-				if bytes.Contains(b, []byte(n)) {
-					found = append(found, filepath.Base(path)+" holds "+n)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return found
-	}
+	needles := [][]byte{[]byte("Yesenia Quispe"), []byte("987 123 456"), []byte("Rodolfo Quispe")}
+	scan := func() []string { return dbtest.FilesHolding(t, dir, needles...) }
 	// The scan must see the text while the alert holds it, or it proves nothing.
 	if found := scan(); len(found) < len(needles) {
 		t.Fatalf("the scan finds %v while the alert holds all three: it does not read the store's files", found)

@@ -1,13 +1,8 @@
 package cases
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,67 +11,35 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"registro/database"
+	"registro/database/dbtest"
 )
-
-// mustOpenDir opens the embedded store on dir, as the program does; these tests read
-// or reopen its files, so they need a store of their own, not the shared test one.
-// They do not run in parallel: ferretdb.New writes a package variable, so two stores
-// starting at once race (the sequential tests run before the parallel ones resume).
-func mustOpenDir(t *testing.T, dir string) *database.DB {
-	t.Helper()
-	if os.Getenv("MONGODB_URI") != "" {
-		t.Skip("reads the embedded store's files; MONGODB_URI is set")
-	}
-	db, err := database.Open(context.Background(), database.Options{DataDir: dir, Name: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 func TestDataFilesHoldNoPlaintext(t *testing.T) {
 	dir := t.TempDir()
-	db := mustOpenDir(t, dir)
+	db := dbtest.OpenDir(t, dir)
 	s := mustStoreOn(t, db)
 	c := mustSensitiveCase(t, s, ana)
 	mustSensitiveCase(t, s, bea)
 	if err := db.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	markers := []string{narrativeMarker, contactMarker, noteMarker, normalizedUIC, "Zú-ri", "Me golpearon", "Llamamos"}
-	var files int
-	var refSeen bool
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || !e.Type().IsRegular() {
-			return err // sockets and directories have no content to scan
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		files++
-		for _, m := range markers {
-			if bytes.Contains(b, []byte(m)) {
-				t.Errorf("%s holds %q in clear", path, m)
-			}
-		}
-		refSeen = refSeen || bytes.Contains(b, []byte(c.Ref))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	// The scan must read the data: the reference is stored in clear.
+	if found := dbtest.FilesHolding(t, dir, []byte(c.Ref)); len(found) == 0 {
+		t.Fatalf("the scan finds no reference %s: it does not read the store's files", c.Ref)
 	}
-	// The scan must have read the data: the reference is stored in clear.
-	if files == 0 || !refSeen {
-		t.Fatalf("scanned %d files and found no reference %s: not the store's files", files, c.Ref)
+	var markers [][]byte
+	for _, m := range []string{narrativeMarker, contactMarker, noteMarker, normalizedUIC, "Zú-ri", "Me golpearon", "Llamamos"} {
+		markers = append(markers, []byte(m))
+	}
+	for _, f := range dbtest.FilesHolding(t, dir, markers...) {
+		t.Errorf("in clear: %s", f)
 	}
 }
 
 func TestCasesSurviveRestart(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db := mustOpenDir(t, dir)
+	db := dbtest.OpenDir(t, dir)
 	s := mustStoreOn(t, db)
 	var written []*Case
 	for _, a := range []Actor{ana, bea, carla} {
@@ -91,7 +54,7 @@ func TestCasesSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = mustOpenDir(t, dir)
+	db = dbtest.OpenDir(t, dir)
 	defer db.Close(ctx)
 	s = mustStoreOn(t, db)
 	for _, w := range written {
@@ -121,7 +84,7 @@ func TestCasesSurviveRestart(t *testing.T) {
 // An imported case must also lose where it came from.
 func TestErasureLeavesNothingInTheFiles(t *testing.T) {
 	dir := t.TempDir()
-	db := mustOpenDir(t, dir)
+	db := dbtest.OpenDir(t, dir)
 	ctx := context.Background()
 	s := mustStoreOn(t, db)
 	if err := s.EnsureIndexes(ctx); err != nil {
@@ -175,27 +138,7 @@ func TestErasureLeavesNothingInTheFiles(t *testing.T) {
 	}
 	collect(c.ID)
 
-	scan := func() (found []string) {
-		err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-			if err != nil || !e.Type().IsRegular() {
-				return err
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, n := range needles {
-				if bytes.Contains(b, n) {
-					found = append(found, fmt.Sprintf("%s holds %.40s", filepath.Base(path), n))
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return found
-	}
+	scan := func() []string { return dbtest.FilesHolding(t, dir, needles...) }
 	// A case imported from an old registry goes the same way: with it, where it came
 	// from (the file's row and the statement of consent, kept in clear).
 	key, err := s.ImportKey(ctx, bea.Org, "mapping", []string{"fila", "importada"})

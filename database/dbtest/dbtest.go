@@ -4,9 +4,12 @@
 package dbtest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -82,4 +85,47 @@ func Shared(tb testing.TB, n int) []*database.DB {
 		out[i] = db
 	}
 	return out
+}
+
+// OpenDir opens the embedded store on dir, as the program does, for a test that reads
+// or reopens its files and so needs a store of its own, not the shared one; it skips
+// when MONGODB_URI is set. The test closes it. Such tests do not run in parallel:
+// ferretdb.New writes a package variable, so two stores starting at once race.
+func OpenDir(tb testing.TB, dir string) *database.DB {
+	tb.Helper()
+	if os.Getenv("MONGODB_URI") != "" {
+		tb.Skip("reads the embedded store's files; MONGODB_URI is set")
+	}
+	db, err := database.Open(context.Background(), database.Options{DataDir: dir, Name: "x"})
+	if err != nil {
+		tb.Fatalf("dbtest: open the store on %s: %v", dir, err)
+	}
+	return db
+}
+
+// FilesHolding is what an attacker holding the directory dir finds: for every regular
+// file under it (the store's database file, its write-ahead log and index, a backup)
+// and every needle it holds, "<file> holds <the needle's first 40 bytes>".
+func FilesHolding(tb testing.TB, dir string, needles ...[]byte) []string {
+	tb.Helper()
+	var found []string
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return err // sockets and directories have no content to scan
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if bytes.Contains(b, n) {
+				found = append(found, fmt.Sprintf("%s holds %.40q", filepath.Base(path), n))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("dbtest: scan %s: %v", dir, err)
+	}
+	return found
 }
