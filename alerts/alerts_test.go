@@ -427,9 +427,10 @@ func TestConcurrentDecisions(t *testing.T) {
 
 // TestEditLeavesNoOldTextInTheFiles: a proposal carried a survivor's name and number
 // that the warnings did not stop (the proposer confirmed), and was approved; the
-// coordinator edits them out. The attacker holds a copy of the data directory taken
-// right after the edit was answered, and again after a clean stop: neither the name
-// nor the number is in any file, the write-ahead log included.
+// coordinator edits them out. The edit is written by its own request, or, when that
+// writer stopped after deciding it, completed by the next reader. The attacker holds a
+// copy of the data directory taken right after either, and again after a clean stop:
+// neither the name nor the number is in any file, the write-ahead log included.
 func TestEditLeavesNoOldTextInTheFiles(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -438,42 +439,65 @@ func TestEditLeavesNoOldTextInTheFiles(t *testing.T) {
 	s := newStore(t, db, c)
 	s.SetPurger(db.Purge)
 
-	in := valid()
-	in.Behaviour = "Golpeó a Yesenia Quispe Huamán (celular 987 123 456) en la esquina del grifo."
-	in.Description.Physical = "Alto, habla de su hermano Rodolfo Quispe Huamán."
-	in.Checked = true // the proposer read the warnings and confirmed
-	if err := in.Validate(s.Vocabulary(), nil); err != nil {
-		t.Fatal(err)
-	}
-	a, err := s.Propose(ctx, "LIM", "u-LIM", in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Change(ctx, a.ID, 0, nil, approve(s)); err != nil {
-		t.Fatal(err)
-	}
 	needles := [][]byte{[]byte("Yesenia Quispe"), []byte("987 123 456"), []byte("Rodolfo Quispe")}
 	scan := func() []string { return dbtest.FilesHolding(t, dir, needles...) }
-	// The scan must see the text while the alert holds it, or it proves nothing.
-	if found := scan(); len(found) < len(needles) {
-		t.Fatalf("the scan finds %v while the alert holds all three: it does not read the store's files", found)
-	}
-
+	naming := valid()
+	naming.Behaviour = "Golpeó a Yesenia Quispe Huamán (celular 987 123 456) en la esquina del grifo."
+	naming.Description.Physical = "Alto, habla de su hermano Rodolfo Quispe Huamán."
+	naming.Checked = true // the proposer read the warnings and confirmed
 	edited := valid()
 	edited.Behaviour = "Golpea a las compañeras en la esquina del grifo."
 	edited.Description.Physical = "Alto."
-	if err := edited.Validate(s.Vocabulary(), nil); err != nil {
-		t.Fatal(err)
+	for _, in := range []*Input{&naming, &edited} {
+		if err := in.Validate(s.Vocabulary(), nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := s.Change(ctx, a.ID, 0, nil, Edit(edited)); err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range scan() {
-		t.Errorf("after the edit was answered: %s", f)
-	}
-	// A change that takes no text out (sharing) needs no purge, and leaves none behind.
-	if _, err := s.Change(ctx, a.ID, 0, nil, Share(true)); err != nil {
-		t.Fatal(err)
+
+	for _, writer := range []string{"its own request", "a reader, its writer stopped"} {
+		a, err := s.Propose(ctx, "LIM", "u-LIM", naming)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ap, err := s.Change(ctx, a.ID, 0, nil, approve(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The scan must see the text while the alert holds it, or it proves nothing.
+		if found := scan(); len(found) < len(needles) {
+			t.Fatalf("the scan finds %v while the alert holds all three: it does not read the store's files", found)
+		}
+		if writer == "its own request" {
+			if _, err := s.Change(ctx, a.ID, 0, nil, Edit(edited)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			// The edit is decided (its version inserted), its writer stops; the next
+			// reader after Settle writes it.
+			next := *ap
+			if err := Edit(edited)(&next, c.Now()); err != nil {
+				t.Fatal(err)
+			}
+			next.Version++
+			if _, err := s.versions.InsertOne(ctx, version{ID: versionID(a.ID, next.Version), At: c.Now(), Alert: &next}); err != nil {
+				t.Fatal(err)
+			}
+			c.Advance(s.Settle)
+			got, err := s.Get(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version != next.Version || got.Behaviour != edited.Behaviour {
+				t.Fatalf("the reader completed v%d %q, want the decided edit", got.Version, got.Behaviour)
+			}
+		}
+		for _, f := range scan() {
+			t.Errorf("after the edit was written by %s: %s", writer, f)
+		}
+		// A change that takes no text out (sharing) needs no purge, and leaves none behind.
+		if _, err := s.Change(ctx, a.ID, 0, nil, Share(true)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := db.Close(ctx); err != nil {
 		t.Fatal(err)

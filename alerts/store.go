@@ -133,17 +133,19 @@ func (s *Store) settle(ctx context.Context, a *Alert) (*Alert, error) {
 			// Written already (the alert read was older), or its writer is at work.
 			return a, nil
 		}
-		if err := s.write(context.WithoutCancel(ctx), a.Version, &v); err != nil {
+		if err := s.write(context.WithoutCancel(ctx), a, &v); err != nil {
 			return nil, err
 		}
 		a = v.Alert
 	}
 }
 
-// write puts the decided version v in place of the alert at version from, and empties
-// v. Writing the same version twice writes the same document.
-func (s *Store) write(ctx context.Context, from int64, v *version) error {
-	_, err := s.alerts.ReplaceOne(ctx, bson.D{{Key: "_id", Value: v.Alert.ID}, {Key: "version", Value: from}}, v.Alert)
+// write puts the decided version v in place of cur, the alert it follows, and empties
+// v. Writing the same version twice writes the same document. When v takes text out of
+// the alert, write purges the store's log before it returns, whether the change's own
+// writer writes it or a reader completes it for a writer that stopped.
+func (s *Store) write(ctx context.Context, cur *Alert, v *version) error {
+	_, err := s.alerts.ReplaceOne(ctx, bson.D{{Key: "_id", Value: v.Alert.ID}, {Key: "version", Value: cur.Version}}, v.Alert)
 	if err != nil {
 		return fmt.Errorf("alerts: write version: %w", err)
 	}
@@ -151,6 +153,11 @@ func (s *Store) write(ctx context.Context, from int64, v *version) error {
 		bson.D{{Key: "$set", Value: bson.D{{Key: "written", Value: true}}}, {Key: "$unset", Value: bson.D{{Key: "alert", Value: ""}}}})
 	if err != nil {
 		return fmt.Errorf("alerts: empty version: %w", err)
+	}
+	if s.purge != nil && textRemoved(cur, v.Alert) {
+		if err := s.purge(ctx); err != nil {
+			return fmt.Errorf("the alert is changed, but its earlier text is still in the store's log: %w", err)
+		}
 	}
 	return nil
 }
@@ -186,13 +193,8 @@ func (s *Store) Change(ctx context.Context, id string, expected int64, allow fun
 		}
 		return nil, fmt.Errorf("alerts: decide version: %w", err)
 	}
-	if err := s.write(ctx, cur.Version, v); err != nil {
+	if err := s.write(ctx, cur, v); err != nil {
 		return nil, err
-	}
-	if s.purge != nil && textRemoved(cur, &next) {
-		if err := s.purge(ctx); err != nil {
-			return nil, fmt.Errorf("the alert is changed, but its earlier text is still in the store's log: %w", err)
-		}
 	}
 	return &next, nil
 }
