@@ -125,6 +125,14 @@ func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.L
 		}
 	}()
 
+	// A process killed between a write and its purge (an erasure, an alert's edit) left
+	// the earlier versions of what it rewrote in the write-ahead log. Nothing else holds
+	// the files now (the lock): their logs are copied in and truncated before the store
+	// opens them.
+	if err := truncateLeftWALs(ctx, sqliteDir); err != nil {
+		return nil, startErr(sqliteDir, err)
+	}
+
 	// The store listens on a unix socket inside the private data directory, so no other
 	// local account can connect to it; a data directory too deep for a socket path falls
 	// back to a loopback port.
@@ -146,11 +154,7 @@ func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.L
 	})
 	startMu.Unlock()
 	if err != nil {
-		if msg := err.Error(); strings.Contains(msg, "malformed") || strings.Contains(msg, "not a database") {
-			// SQLite's own words for a damaged file (codes 11 and 26).
-			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, sqliteDir, err)
-		}
-		return nil, fmt.Errorf("database: start embedded store: %w", err)
+		return nil, startErr(sqliteDir, err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
@@ -167,6 +171,33 @@ func startEmbedded(ctx context.Context, dir string, maxPages int, logger *slog.L
 		watchWAL(runCtx, sqliteDir, gate, every, logger)
 	}()
 	return &embeddedStore{uri: f.MongoDBURI(), sqliteDir: sqliteDir, lock: lock, cancel: cancel, done: done, gate: gate}, nil
+}
+
+// startErr is the error of a store that could not start on the files in sqliteDir:
+// ErrCorrupt when SQLite calls a file damaged (its codes 11 and 26).
+func startErr(sqliteDir string, err error) error {
+	if msg := err.Error(); strings.Contains(msg, "malformed") || strings.Contains(msg, "not a database") {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, sqliteDir, err)
+	}
+	return fmt.Errorf("database: start embedded store: %w", err)
+}
+
+// truncateLeftWALs checkpoints and truncates every non-empty write-ahead log in
+// sqliteDir; the caller holds the data directory's lock.
+func truncateLeftWALs(ctx context.Context, sqliteDir string) error {
+	wals, err := filepath.Glob(filepath.Join(sqliteDir, "*.sqlite-wal"))
+	if err != nil {
+		return err
+	}
+	for _, wal := range wals {
+		if fi, err := os.Stat(wal); err != nil || fi.Size() == 0 {
+			continue
+		}
+		if err := checkpointWAL(ctx, strings.TrimSuffix(wal, "-wal")); err != nil {
+			return fmt.Errorf("the write-ahead log %s left by the last run: %w", filepath.Base(wal), err)
+		}
+	}
+	return nil
 }
 
 // watchWAL bounds the WAL files of the store in sqliteDir until ctx ends: every
